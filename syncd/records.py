@@ -62,10 +62,16 @@ class Account:
 
 @dataclass(frozen=True, slots=True)
 class IssueLinkRef:
-    """One dependency as seen from the issue that carries it (outward direction)."""
+    """One dependency as seen from the issue that carries it.
+
+    Jira lists a link on both issues (A "blocks" B on A, B "is blocked by" A on B); each
+    issue owns its own view, so ``type`` names the direction from the carrying issue:
+    blocks / blocked_by, duplicates / duplicated_by, clones / cloned_by, causes / caused_by,
+    relates, other.
+    """
 
     external_id: str  # the link's own id in the source
-    type: str  # normalized: blocks / relates / duplicates / clones / causes / other
+    type: str
     original_type: str  # the source's wording, e.g. "is blocked by"
     to_issue_external_id: str | None
     to_issue_key: str
