@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from syncd.durations import Duration
-
 from syncd.errors import ConfigError, StopRequested
 from syncd.records import Batch
 
@@ -106,9 +105,12 @@ class Connector(ABC):
     """A source plugin. One instance per configured source, shared by its scopes' threads."""
 
     kind: ClassVar[str]
-    config_model: ClassVar[type[BaseModel]]
+    config_model: ClassVar[type[SourceConfig]]
+    # What a scope of this source is ("jira_project", "github_repo"): the engine registers
+    # each configured scope under this kind before its streams run.
+    scope_kind: ClassVar[str] = "scope"
 
-    def __init__(self, config: BaseModel, runtime: Runtime) -> None:
+    def __init__(self, config: Any, runtime: Runtime) -> None:
         self.config = config
         self.runtime = runtime
 

@@ -134,9 +134,7 @@ class RequestBudget:
         with self._lock:
             if until > self._blocked_until:
                 self._blocked_until = until
-                log.warning(
-                    "%s: %s; pausing requests for %.1fs", self.source_name, reason, seconds
-                )
+                log.warning("%s: %s; pausing requests for %.1fs", self.source_name, reason, seconds)
 
     def observe(self, headers: Any) -> None:
         """Adjust pacing from the rate-limit headers of a response."""
@@ -177,7 +175,9 @@ def retry_after_seconds(headers: Any, clock: Callable[[], float] = time.time) ->
         return max(0.0, parsed.timestamp() - clock()) if parsed else None
 
 
-def classify(response: requests.Response, source_name: str, clock: Callable[[], float] = time.time) -> None:
+def classify(
+    response: requests.Response, source_name: str, clock: Callable[[], float] = time.time
+) -> None:
     """Raise the typed error a response stands for; return if it is a usable answer."""
     status = response.status_code
     if status < 400:
@@ -249,7 +249,9 @@ class HttpPolicy:
         self.settings = settings or RetrySettings()
         self.clock = clock
 
-    def call(self, send: Callable[[], requests.Response], *, json_body: bool = False) -> requests.Response:
+    def call(
+        self, send: Callable[[], requests.Response], *, json_body: bool = False
+    ) -> requests.Response:
         """Run ``send`` (one HTTP request) until it gives a usable response.
 
         With ``json_body`` the body is parsed inside the attempt, so a truncated page is
@@ -274,9 +276,13 @@ class HttpPolicy:
         try:
             response = send()
         except (requests.ConnectionError, requests.Timeout) as exc:
-            raise TransientError(f"{self.budget.source_name}: {type(exc).__name__}: {_exc_text(exc)}") from None
+            raise TransientError(
+                f"{self.budget.source_name}: {type(exc).__name__}: {_exc_text(exc)}"
+            ) from None
         except requests.exceptions.ChunkedEncodingError as exc:
-            raise TransientError(f"{self.budget.source_name}: truncated response: {_exc_text(exc)}") from None
+            raise TransientError(
+                f"{self.budget.source_name}: truncated response: {_exc_text(exc)}"
+            ) from None
         self.budget.observe(response.headers)
         try:
             classify(response, self.budget.source_name, self.clock)

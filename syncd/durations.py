@@ -20,9 +20,7 @@ def parse_duration(value: object) -> timedelta:
     if isinstance(value, str):
         text = value.strip().lower().replace(" ", "")
         if text and _PART.sub("", text) == "":
-            return timedelta(
-                seconds=sum(float(n) * _UNIT_S[u] for n, u in _PART.findall(text))
-            )
+            return timedelta(seconds=sum(float(n) * _UNIT_S[u] for n, u in _PART.findall(text)))
     raise ValueError(f"{value!r} is not a duration; write it like 90s, 5m, 1h30m or 2d")
 
 

@@ -238,9 +238,7 @@ class Release(Base):
 class ReleaseItem(Base):
     __tablename__ = "release_items"
     __table_args__ = (
-        CheckConstraint(
-            "(issue_id IS NULL) <> (pull_request_id IS NULL)", name="one_subject"
-        ),
+        CheckConstraint("(issue_id IS NULL) <> (pull_request_id IS NULL)", name="one_subject"),
         Index(
             "uq_release_items_issue",
             "release_id",
@@ -408,7 +406,9 @@ class SyncCursor(Base):
 
 class SyncRun(Base):
     __tablename__ = "sync_runs"
-    __table_args__ = (Index("ix_sync_runs_stream_started", "source_id", "scope_key", "stream", "started_at"),)
+    __table_args__ = (
+        Index("ix_sync_runs_stream_started", "source_id", "scope_key", "stream", "started_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = _source_fk()
