@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.metadata import entry_points
@@ -130,12 +130,37 @@ class Connector(ABC):
         """Release sessions and sockets."""
 
 
-def discover() -> dict[str, type[Connector]]:
-    """Connector classes by kind, from the ``syncd.connectors`` entry points."""
-    found: dict[str, type[Connector]] = {}
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        cls = ep.load()
-        if not (isinstance(cls, type) and issubclass(cls, Connector)):
-            raise ConfigError(f"entry point {ep.name!r} ({ep.value}) is not a Connector class")
-        found[cls.kind] = cls
-    return found
+class ConnectorRegistry(Mapping[str, type[Connector]]):
+    """Connector classes by kind, from the ``syncd.connectors`` entry points.
+
+    Loaded on first use of a kind, so one broken plugin only affects the sources of its
+    kind, and its failure is a ConfigError that names it.
+    """
+
+    def __init__(self) -> None:
+        self._entry_points = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+        self._loaded: dict[str, type[Connector]] = {}
+
+    def __getitem__(self, kind: str) -> type[Connector]:
+        if kind not in self._loaded:
+            ep = self._entry_points[kind]
+            try:
+                cls = ep.load()
+            except Exception as exc:  # an import error inside a plugin, whatever it is
+                raise ConfigError(
+                    f"connector {kind!r} ({ep.value}) cannot be loaded: {type(exc).__name__}: {exc}"
+                ) from None
+            if not (isinstance(cls, type) and issubclass(cls, Connector)):
+                raise ConfigError(f"connector {kind!r} ({ep.value}) is not a Connector class")
+            self._loaded[kind] = cls
+        return self._loaded[kind]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entry_points)
+
+    def __len__(self) -> int:
+        return len(self._entry_points)
+
+
+def discover() -> ConnectorRegistry:
+    return ConnectorRegistry()

@@ -86,7 +86,7 @@ class SyncEngine:
     ) -> None:
         self.settings = settings
         self.db = db
-        self.connectors = dict(connectors) if connectors is not None else discover()
+        self.connectors = connectors if connectors is not None else discover()
         self.stop = stop or threading.Event()
         self.progress = progress or NullProgress()
         self.clock = clock
@@ -132,9 +132,9 @@ class SyncEngine:
             return conn.execute(select(SOURCES.c.id).where(SOURCES.c.name == cfg.name)).scalar_one()
 
     def make_connector(self, cfg: SourceConfig) -> Connector:
-        cls = self.connectors.get(cfg.kind)
-        if cls is None:
+        if cfg.kind not in self.connectors:
             raise ConfigError(f"source {cfg.name!r}: no connector of kind {cfg.kind!r} installed")
+        cls = self.connectors[cfg.kind]
         budget = RequestBudget(cfg.name, max_per_second=cfg.max_requests_per_second, stop=self.stop)
         return cls(cfg, Runtime(source_name=cfg.name, budget=budget, stop=self.stop))
 

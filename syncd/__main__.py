@@ -1,0 +1,5 @@
+import sys
+
+from syncd.cli.app import main
+
+sys.exit(main())
