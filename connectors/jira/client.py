@@ -1,0 +1,454 @@
+"""HTTP access to one Jira site: the ``jira`` library's authenticated session, raw calls.
+
+The ``jira`` library sets up authentication (Basic email + API token on Cloud, Bearer
+personal access token on Data Center) and the session; its own retry loop is switched off
+(``max_retries=0``) and it is never asked to fetch server info on its own. Every request goes
+through ``HttpPolicy.call`` — the one retry policy — with the body parsed inside the attempt,
+so a truncated page is retried like a dropped connection.
+
+The library has no calls for what a sync needs most (``search/jql`` token paging, changelog
+paging, bulk changelogs), so those are raw requests on its session.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import requests
+from jira import JIRA, JIRAError
+from requests.adapters import HTTPAdapter
+
+from connectors.http import HttpPolicy, RequestBudget, safe_url
+from connectors.jira.config import JiraSourceConfig
+from connectors.jira.mapping import FieldIds, discover_fields
+from syncd.errors import ConfigError, FatalError, NotFound, TransientError
+
+log = logging.getLogger("syncd.connectors.jira")
+
+Deployment = Literal["cloud", "datacenter"]
+
+BULK_CHANGELOG_ISSUES = 1000  # Cloud's limit of issues per bulkfetch request
+BULK_CHANGELOG_PAGE = 1000
+AGILE_PAGE = 50  # the agile API's maximum page size
+MAX_RESTARTS = 5  # offset paging restarted this often in one run: give up until next run
+MYSELF_TTL_S = 60.0
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    deployment: Deployment
+    version: str
+    title: str | None = None
+
+
+def _deployment(info: dict[str, Any]) -> Deployment:
+    # serverInfo.deploymentType is "Cloud", "Server" or "DataCenter".
+    return "cloud" if str(info.get("deploymentType", "")).lower() == "cloud" else "datacenter"
+
+
+class JiraClient:
+    """Calls one Jira site. Thread-safe: scopes of one source share it."""
+
+    def __init__(
+        self,
+        config: JiraSourceConfig,
+        budget: RequestBudget,
+        *,
+        policy: HttpPolicy | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if config.token is None:
+            raise ConfigError(
+                f"source {config.name!r}: no Jira token configured (set token or token_env)"
+            )
+        self.config = config
+        self.source = config.name
+        self.base_url = config.url
+        self.policy = policy or HttpPolicy(budget)
+        self._clock = clock
+        secret = config.token.get_secret_value()
+        common: dict[str, Any] = {
+            "server": config.url,
+            "options": {"check_update": False},
+            "max_retries": 0,  # HttpPolicy is the only retry loop
+            "get_server_info": False,
+            "timeout": config.timeout_s,
+        }
+        if config.email:
+            self._jira = JIRA(basic_auth=(config.email, secret), **common)
+        else:
+            self._jira = JIRA(token_auth=secret, **common)
+        self.session: requests.Session = self._jira._session
+        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(10, config.concurrency * 2))
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+        self._lock = threading.RLock()
+        self._server_info: ServerInfo | None = None
+        self._deployment_hint: Deployment | None = None
+        self._myself: dict[str, Any] | None = None
+        self._myself_at = 0.0
+        self._field_ids: FieldIds | None = None
+        self._field_ids_at: datetime | None = None
+        self._bulk_changelog = True
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+    ) -> Any:
+        """One logical request through the retry policy; returns the parsed JSON body."""
+        url = self.base_url + path
+        data = json.dumps(body) if body is not None else None
+
+        def send() -> requests.Response:
+            try:
+                return self.session.request(method, url, params=params, data=data)
+            except JIRAError as exc:
+                # The library turns every non-2xx answer into JIRAError (whose text would
+                # carry the request headers, Authorization included). Hand the response to
+                # the policy's table instead; never format the exception.
+                if exc.response is None:
+                    raise TransientError(
+                        f"{self.source}: {method} {safe_url(url)} gave no response"
+                    ) from None
+                return exc.response
+
+        response = self.policy.call(send, json_body=True)
+        return response.syncd_json  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        self._jira.close()
+
+    # -- site facts ----------------------------------------------------------------------
+
+    def server_info(self) -> ServerInfo:
+        with self._lock:
+            if self._server_info is None:
+                info = self.request("GET", "/rest/api/2/serverInfo")
+                if not isinstance(info, dict):
+                    raise FatalError(f"{self.source}: serverInfo is not an object")
+                self._server_info = ServerInfo(
+                    deployment=_deployment(info),
+                    version=str(info.get("version", "?")),
+                    title=info.get("serverTitle"),
+                )
+            return self._server_info
+
+    def hint_deployment(self, deployment: str | None) -> None:
+        """A deployment detected in an earlier run (from a cursor): saves a request."""
+        if deployment in ("cloud", "datacenter"):
+            self._deployment_hint = deployment  # type: ignore[assignment]
+
+    def deployment(self) -> Deployment:
+        if self.config.deployment != "auto":
+            return self.config.deployment
+        if self._server_info is None and self._deployment_hint is not None:
+            return self._deployment_hint
+        return self.server_info().deployment
+
+    @property
+    def api(self) -> str:
+        """REST API version: 3 on Cloud (where v2 search is gone too), 2 on Data Center."""
+        return "3" if self.deployment() == "cloud" else "2"
+
+    def myself(self, *, fresh: bool = False) -> dict[str, Any]:
+        """The authenticated user; re-read after a minute, since its time zone can change
+        and every JQL window depends on it."""
+        with self._lock:
+            now = self._clock()
+            if fresh or self._myself is None or now - self._myself_at > MYSELF_TTL_S:
+                me = self.request("GET", f"/rest/api/{self.api}/myself")
+                if not isinstance(me, dict):
+                    raise FatalError(f"{self.source}: /myself is not an object")
+                self._myself, self._myself_at = me, now
+            return self._myself
+
+    def time_zone(self) -> ZoneInfo:
+        """The zone JQL dates are read in: the configured one, else the user's profile."""
+        name = self.config.time_zone or self.myself().get("timeZone")
+        if not name:
+            raise ConfigError(
+                f"source {self.source!r}: the Jira account has no time zone; set time_zone "
+                "in the source configuration"
+            )
+        try:
+            return ZoneInfo(str(name))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"source {self.source!r}: Jira reports time zone {name!r}, which is not an "
+                "IANA zone; set time_zone in the source configuration"
+            ) from None
+
+    def hint_field_ids(self, ids: FieldIds, read_at: datetime) -> None:
+        """Field ids read in an earlier run (from a cursor): saves a request."""
+        with self._lock:
+            if self._field_ids_at is None or read_at > self._field_ids_at:
+                self._field_ids, self._field_ids_at = ids, read_at
+
+    def field_ids(self, *, read_since: datetime | None = None) -> tuple[FieldIds, datetime]:
+        """Story points / sprint / epic link field ids (configured, else discovered) and when
+        they were read; re-read when that was before ``read_since``."""
+        c = self.config
+        with self._lock:
+            stale = read_since is not None and (
+                self._field_ids_at is None or self._field_ids_at < read_since
+            )
+            if self._field_ids is None or stale:
+                if c.story_points_field and c.sprint_field and c.epic_link_field:
+                    listing: list[Any] = []
+                else:
+                    listing = self.request("GET", "/rest/api/2/field")
+                    if not isinstance(listing, list):
+                        raise FatalError(f"{self.source}: /rest/api/2/field is not a list")
+                self._field_ids = discover_fields(
+                    listing,
+                    story_points=c.story_points_field,
+                    sprint=c.sprint_field,
+                    epic_link=c.epic_link_field,
+                )
+                self._field_ids_at = datetime.now(UTC)
+            assert self._field_ids_at is not None
+            return self._field_ids, self._field_ids_at
+
+    # -- projects, versions, agile -------------------------------------------------------
+
+    def project(self, key: str) -> dict[str, Any]:
+        try:
+            data = self.request("GET", f"/rest/api/2/project/{quote(key)}")
+        except NotFound:
+            raise ConfigError(
+                f"source {self.source!r}: project {key} does not exist or this account cannot "
+                "browse it"
+            ) from None
+        if not isinstance(data, dict):
+            raise FatalError(f"{self.source}: project {key} is not an object")
+        return data
+
+    def versions(self, key: str) -> list[dict[str, Any]]:
+        data = self.request("GET", f"/rest/api/2/project/{quote(key)}/versions")
+        if not isinstance(data, list):
+            raise FatalError(f"{self.source}: versions of {key} are not a list")
+        return data
+
+    def _agile_pages(self, path: str, params: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
+        start = 0
+        while True:
+            data = self.request(
+                "GET", path, params={**params, "startAt": start, "maxResults": AGILE_PAGE}
+            )
+            values = data.get("values") if isinstance(data, dict) else None
+            if not isinstance(values, list):
+                raise FatalError(f"{self.source}: {path} returned no values list")
+            yield values
+            start += len(values)
+            total = data.get("total")
+            if (
+                not values
+                or data.get("isLast") is True
+                or (isinstance(total, int) and start >= total)
+            ):
+                return
+
+    def boards(self, project_key: str) -> Iterator[dict[str, Any]]:
+        for page in self._agile_pages("/rest/agile/1.0/board", {"projectKeyOrId": project_key}):
+            yield from page
+
+    def sprints(self, board_id: str) -> Iterator[dict[str, Any]]:
+        for page in self._agile_pages(f"/rest/agile/1.0/board/{quote(board_id)}/sprint", {}):
+            yield from page
+
+    # -- search --------------------------------------------------------------------------
+
+    def search(
+        self,
+        jql: str,
+        *,
+        fields: list[str],
+        changelog: bool,
+        page_size: int,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Pages of issues matching ``jql``, in its order. An issue may come twice (after a
+        restart, or when it was updated while paging); the caller de-duplicates."""
+        if self.deployment() == "cloud":
+            return self._search_cloud(jql, fields, changelog, page_size)
+        return self._search_datacenter(jql, fields, changelog, page_size)
+
+    def _search_cloud(
+        self, jql: str, fields: list[str], changelog: bool, page_size: int
+    ) -> Iterator[list[dict[str, Any]]]:
+        # Cloud: POST search/jql pages with nextPageToken until isLast (the offset-based
+        # /search answers 410 Gone there since 2025).
+        body: dict[str, Any] = {"jql": jql, "fields": fields, "maxResults": page_size}
+        if changelog:
+            body["expand"] = "changelog"  # a comma-separated string on this endpoint
+        used: set[str] = set()
+        while True:
+            data = self.request("POST", "/rest/api/3/search/jql", body=body)
+            issues = _issues(data, self.source)
+            yield issues
+            token = data.get("nextPageToken")
+            if data.get("isLast") is True or not token:
+                return
+            if token in used:
+                raise FatalError(
+                    f"{self.source}: search/jql repeated a page token; stopping instead of looping"
+                )
+            used.add(token)
+            body = {**body, "nextPageToken": token}
+
+    def _search_datacenter(
+        self, jql: str, fields: list[str], changelog: bool, page_size: int
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Data Center: offset paging. An issue updated while we page moves to the end of an
+        ``updated ASC`` order and the ones behind it shift forward, so a plain ``startAt +=
+        n`` can step over one. Each page therefore re-reads the last issue of the previous
+        one; if it is not where we left it, the listing moved and is read again from the
+        start (the caller drops what it already has)."""
+        body: dict[str, Any] = {"jql": jql, "fields": fields, "maxResults": page_size}
+        if changelog:
+            body["expand"] = ["changelog"]
+        start, anchor, restarts = 0, None, 0
+        while True:
+            data = self.request("POST", "/rest/api/2/search", body={**body, "startAt": start})
+            page = _issues(data, self.source)
+            if anchor is not None:
+                if not page or str(page[0].get("id")) != anchor:
+                    restarts += 1
+                    if restarts > MAX_RESTARTS:
+                        log.warning(
+                            "%s: search results kept moving while paging; continuing next run",
+                            self.source,
+                        )
+                        return
+                    log.info("%s: search results moved while paging; reading again", self.source)
+                    start, anchor = 0, None
+                    continue
+                yield page[1:]
+            else:
+                yield page
+            total = data.get("total")
+            size = data.get("maxResults") if isinstance(data.get("maxResults"), int) else page_size
+            end = start + len(page)
+            if not page or (isinstance(total, int) and end >= total) or len(page) < size:
+                return
+            if len(page) >= 2:
+                start, anchor = end - 1, str(page[-1].get("id"))
+            else:
+                start, anchor = end, None
+
+    def issue(self, issue_id: str, *, fields: list[str]) -> dict[str, Any] | None:
+        """One issue with its changelog, as search returns it; None when it is gone."""
+        try:
+            data = self.request(
+                "GET",
+                f"/rest/api/{self.api}/issue/{quote(issue_id)}",
+                params={"fields": ",".join(fields), "expand": "changelog"},
+            )
+        except NotFound:
+            return None
+        if not isinstance(data, dict):
+            raise FatalError(f"{self.source}: issue {issue_id} is not an object")
+        return data
+
+    # -- changelogs ----------------------------------------------------------------------
+
+    def changelogs(self, issue_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """The complete history of each issue, for issues whose search result embedded only
+        part of it. Cloud: bulkfetch (1000 issues a request); per issue otherwise."""
+        if not issue_ids:
+            return {}
+        if self.deployment() == "cloud":
+            if self._bulk_changelog:
+                try:
+                    return self._bulk_changelogs(issue_ids)
+                except NotFound:
+                    log.info(
+                        "%s: no changelog/bulkfetch; reading changelogs per issue", self.source
+                    )
+                    self._bulk_changelog = False
+            return {i: self._issue_changelog(i) for i in issue_ids}
+        return {i: self._issue_changelog_datacenter(i) for i in issue_ids}
+
+    def _bulk_changelogs(self, issue_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {i: [] for i in issue_ids}
+        for n in range(0, len(issue_ids), BULK_CHANGELOG_ISSUES):
+            body: dict[str, Any] = {
+                "issueIdsOrKeys": issue_ids[n : n + BULK_CHANGELOG_ISSUES],
+                "maxResults": BULK_CHANGELOG_PAGE,
+            }
+            used: set[str] = set()
+            while True:
+                data = self.request("POST", "/rest/api/3/changelog/bulkfetch", body=body)
+                logs = data.get("issueChangeLogs") if isinstance(data, dict) else None
+                if not isinstance(logs, list):
+                    raise FatalError(f"{self.source}: bulkfetch returned no issueChangeLogs")
+                for entry in logs:
+                    histories = entry.get("changeHistories") if isinstance(entry, dict) else None
+                    issue = str(entry.get("issueId")) if isinstance(entry, dict) else None
+                    if issue in out and isinstance(histories, list):
+                        out[issue].extend(histories)
+                token = data.get("nextPageToken")
+                if not token:
+                    break
+                if token in used:
+                    raise FatalError(f"{self.source}: bulkfetch repeated a page token")
+                used.add(token)
+                body = {**body, "nextPageToken": token}
+        return out
+
+    def _issue_changelog(self, issue_id: str) -> list[dict[str, Any]]:
+        """Cloud: GET issue/{id}/changelog, oldest first, startAt paging."""
+        histories: list[dict[str, Any]] = []
+        start = 0
+        while True:
+            data = self.request(
+                "GET",
+                f"/rest/api/{self.api}/issue/{quote(issue_id)}/changelog",
+                params={"startAt": start, "maxResults": self.config.changelog_page_size},
+            )
+            values = data.get("values") if isinstance(data, dict) else None
+            if not isinstance(values, list):
+                raise FatalError(f"{self.source}: changelog of issue {issue_id} has no values")
+            histories.extend(values)
+            start += len(values)
+            total = data.get("total")
+            if (
+                not values
+                or data.get("isLast") is True
+                or (isinstance(total, int) and start >= total)
+            ):
+                return histories
+
+    def _issue_changelog_datacenter(self, issue_id: str) -> list[dict[str, Any]]:
+        """Data Center has no changelog endpoint; the issue resource embeds it whole."""
+        data = self.request(
+            "GET",
+            f"/rest/api/2/issue/{quote(issue_id)}",
+            params={"fields": "updated", "expand": "changelog"},
+        )
+        changelog = data.get("changelog") if isinstance(data, dict) else None
+        histories = changelog.get("histories") if isinstance(changelog, dict) else None
+        if not isinstance(histories, list):
+            raise FatalError(f"{self.source}: issue {issue_id} came without its changelog")
+        return histories
+
+
+def _issues(data: Any, source: str) -> list[dict[str, Any]]:
+    issues = data.get("issues") if isinstance(data, dict) else None
+    if not isinstance(issues, list):
+        raise FatalError(f"{source}: search returned no issues list")
+    return issues

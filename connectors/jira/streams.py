@@ -1,0 +1,422 @@
+"""The streams of one Jira project. Each turns a stored cursor into batches; none keeps state.
+
+Order matters and is the order ``JiraConnector.streams`` returns: the project, then versions
+and sprints (so issues find them stored), then issues, then the deletion reconciliation.
+
+Cursors (JSON, one per project and stream):
+- ``project`` / ``versions`` / ``sprints``: ``{"refreshed_at": iso}``; re-read every
+  ``refresh_every`` and on ``--full``. Between refreshes, sprints stay fresh through the
+  Sprint field of changed issues, and a fix version an issue names that this project has not
+  listed yet makes the issues stream read the versions at once.
+- ``issues``: ``watermark`` (UTC; max ``updated`` stored, never past the run's start),
+  ``seen`` (issue id -> ``updated`` for the issues at the window's boundary, to drop them
+  when the overlap returns them unchanged), ``versions`` (version ids listed so far),
+  ``retry`` (issue id -> key of issues that failed to map, read again next run), ``env``
+  (deployment and custom field ids, saving their requests on the next run).
+- ``reconcile``: ``{"reconciled_at": iso}``; runs every ``reconcile_every`` and on ``--full``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from connectors.base import Runtime, Stream, StreamContext
+from connectors.jira import jql
+from connectors.jira.client import JiraClient
+from connectors.jira.config import JiraSourceConfig
+from connectors.jira.mapping import (
+    FieldIds,
+    MappingError,
+    embedded_changelog,
+    issue_fields,
+    issue_updated,
+    map_issue,
+    map_project,
+    map_release,
+    map_sprint,
+    merge_histories,
+    parse_datetime,
+)
+from syncd.errors import FatalError
+from syncd.records import Batch, IssueDeletions, ItemError, Record
+
+log = logging.getLogger("syncd.connectors.jira")
+
+MAX_RETRY = 50  # issues kept for a second reading; more than this is a systemic problem
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat()
+
+
+def _parse_cursor_time(cursor: dict[str, Any] | None, key: str) -> datetime | None:
+    value = (cursor or {}).get(key)
+    if not value:
+        return None
+    try:
+        return parse_datetime(value, key)
+    except MappingError:
+        log.warning("ignoring unreadable cursor value %s=%r", key, value)
+        return None
+
+
+def _unique(records: Iterable[Record]) -> list[Record]:
+    """One record per (type, identity), the last one winning: one upsert statement must
+    not touch a row twice (PostgreSQL refuses ``ON CONFLICT DO UPDATE`` on a repeat)."""
+    out: dict[tuple[Any, ...], Record] = {}
+    for record in records:
+        identity = getattr(record, "external_id", None) or getattr(record, "key", None)
+        out[(type(record), identity)] = record
+    return list(out.values())
+
+
+class JiraStream(Stream):
+    """Shared wiring: the client, the config, the project key."""
+
+    name: ClassVar[str]
+
+    def __init__(
+        self, client: JiraClient, config: JiraSourceConfig, runtime: Runtime, scope_key: str
+    ) -> None:
+        self.client = client
+        self.config = config
+        self.runtime = runtime
+        self.scope_key = scope_key
+
+
+class PeriodicStream(JiraStream):
+    """A small listing re-read every ``refresh_every`` (and on a full sync)."""
+
+    every_setting: ClassVar[str] = "refresh_every"
+    stamp: ClassVar[str] = "refreshed_at"
+
+    def due(self, cursor: dict[str, Any] | None, ctx: StreamContext) -> bool:
+        last = _parse_cursor_time(cursor, self.stamp)
+        every: timedelta = getattr(self.config, self.every_setting)
+        return ctx.full or last is None or ctx.run_started_at - last >= every
+
+    def read(self, cursor: dict[str, Any] | None, ctx: StreamContext) -> Iterator[Batch]:
+        if not self.due(cursor, ctx):
+            return
+        records, errors = self.fetch(ctx)
+        yield Batch(
+            records=_unique(records),
+            errors=errors,
+            cursor={self.stamp: _iso(ctx.run_started_at)},
+        )
+
+    def fetch(self, ctx: StreamContext) -> tuple[list[Record], list[ItemError]]:
+        raise NotImplementedError
+
+
+class ProjectStream(PeriodicStream):
+    name = "project"
+
+    def fetch(self, ctx: StreamContext) -> tuple[list[Record], list[ItemError]]:
+        project = self.client.project(self.scope_key)
+        return [map_project(project, base_url=self.client.base_url)], []
+
+
+class VersionsStream(PeriodicStream):
+    name = "versions"
+
+    def fetch(self, ctx: StreamContext) -> tuple[list[Record], list[ItemError]]:
+        return releases(self.client, self.scope_key)
+
+
+def releases(client: JiraClient, scope_key: str) -> tuple[list[Record], list[ItemError]]:
+    records: list[Record] = []
+    errors: list[ItemError] = []
+    for version in client.versions(scope_key):
+        try:
+            records.append(map_release(version, scope_key=scope_key, base_url=client.base_url))
+        except MappingError as exc:
+            name = version.get("name") if isinstance(version, dict) else None
+            errors.append(ItemError(item=f"{scope_key} version {name or '?'}", reason=str(exc)))
+    return records, errors
+
+
+class SprintsStream(PeriodicStream):
+    """Sprints of the project's boards (agile API). Kanban boards have none."""
+
+    name = "sprints"
+
+    def fetch(self, ctx: StreamContext) -> tuple[list[Record], list[ItemError]]:
+        records: list[Record] = []
+        errors: list[ItemError] = []
+        for board in self.client.boards(self.scope_key):
+            self.runtime.check_stop()
+            board_type = str(board.get("type") or "scrum").lower()
+            if board_type == "kanban" or board.get("id") is None:
+                continue
+            try:
+                sprints = list(self.client.sprints(str(board["id"])))
+            except FatalError as exc:
+                # A team-managed ("simple") board without the sprints feature answers 400.
+                if board_type == "scrum":
+                    raise
+                log.info("%s: board %s has no sprints: %s", self.scope_key, board["id"], exc)
+                continue
+            for sprint in sprints:
+                try:
+                    records.append(map_sprint(sprint, f"sprint {sprint.get('id')}"))
+                except MappingError as exc:
+                    errors.append(ItemError(item=f"sprint {sprint.get('name')}", reason=str(exc)))
+        return records, errors
+
+
+class ReconcileStream(PeriodicStream):
+    """Lists every issue id of the project (ids only, large pages) so the store can mark the
+    issues Jira no longer has as deleted: deletions leave no trace in search results."""
+
+    name = "reconcile"
+    every_setting = "reconcile_every"
+    stamp = "reconciled_at"
+
+    def read(self, cursor: dict[str, Any] | None, ctx: StreamContext) -> Iterator[Batch]:
+        if not self.due(cursor, ctx):
+            return
+        present: set[str] = set()
+        for page in self.client.search(
+            jql.ids_query(self.scope_key),
+            fields=["id"],
+            changelog=False,
+            page_size=self.config.id_page_size,
+        ):
+            self.runtime.check_stop()
+            present.update(str(i["id"]) for i in page if isinstance(i, dict) and i.get("id"))
+        deletions = IssueDeletions(
+            scope_key=self.scope_key,
+            present_external_ids=frozenset(present),
+            # Issues changed after the run began are not judged gone (the store compares
+            # their updated_at with this).
+            observed_at=ctx.run_started_at,
+        )
+        yield Batch(
+            records=[deletions],
+            cursor={self.stamp: _iso(ctx.run_started_at)},
+            progress=(len(present), len(present)),
+        )
+
+
+class IssuesStream(JiraStream):
+    """Issues with their history, links, sprints and fix versions, incrementally."""
+
+    name = "issues"
+
+    def read(self, cursor: dict[str, Any] | None, ctx: StreamContext) -> Iterator[Batch]:
+        state = _IssueCursor.load(None if ctx.full else cursor, ctx, self.config)
+        if cursor and ctx.full:
+            # A full read starts over but keeps what it knows about the site.
+            state.env = dict(cursor.get("env") or {})
+        field_ids = self._field_ids(state, ctx)
+        fields = issue_fields(field_ids)
+        base = self.client.base_url
+
+        if state.retry:
+            yield from self._retry(state, ctx, field_ids, fields)
+
+        since = None
+        if state.watermark is not None:
+            since = jql.window_start(state.watermark, self.config.overlap, self.client.time_zone())
+        query = jql.issues_query(self.scope_key, since)
+        done = 0
+        emitted = False
+        for page in self.client.search(
+            query, fields=fields, changelog=True, page_size=self.config.page_size
+        ):
+            self.runtime.check_stop()
+            records, errors, page_max = self._map_page(page, state, field_ids, base)
+            if page_max is not None:
+                state.advance(page_max)
+            done += len(page)
+            yield Batch(records=records, errors=errors, cursor=state.dump(), progress=(done, None))
+            emitted = True
+        if not emitted:
+            yield Batch(cursor=state.dump())
+
+    # -- steps ---------------------------------------------------------------------------
+
+    def _field_ids(self, state: _IssueCursor, ctx: StreamContext) -> FieldIds:
+        env = state.env
+        self.client.hint_deployment(env.get("deployment"))
+        read_at = _parse_cursor_time(env, "read_at")
+        hinted = env.get("fields")
+        if read_at is not None and isinstance(hinted, dict):
+            try:
+                self.client.hint_field_ids(FieldIds(**hinted), read_at)
+            except TypeError:
+                log.warning("ignoring unreadable field ids in the cursor: %r", hinted)
+        read_since = (
+            ctx.run_started_at if ctx.full else ctx.run_started_at - self.config.refresh_every
+        )
+        ids, read_at = self.client.field_ids(read_since=read_since)
+        state.env = {
+            "deployment": self.client.deployment(),
+            "fields": {
+                "story_points": ids.story_points,
+                "sprint": ids.sprint,
+                "epic_link": ids.epic_link,
+            },
+            "read_at": _iso(read_at),
+        }
+        return ids
+
+    def _retry(
+        self, state: _IssueCursor, ctx: StreamContext, field_ids: FieldIds, fields: list[str]
+    ) -> Iterator[Batch]:
+        """Issues that failed to map last time are read again, one by one."""
+        page = []
+        for issue_id, key in list(state.retry.items()):
+            self.runtime.check_stop()
+            raw = self.client.issue(issue_id, fields=fields)
+            state.retry.pop(issue_id, None)
+            if raw is None:
+                log.info("%s: %s is gone; no longer retried", self.scope_key, key)
+                continue
+            state.seen.pop(issue_id, None)  # read it whatever the boundary says
+            page.append(raw)
+        records, errors, _ = self._map_page(page, state, field_ids, self.client.base_url)
+        yield Batch(records=records, errors=errors, cursor=state.dump())
+
+    def _map_page(
+        self,
+        page: list[dict[str, Any]],
+        state: _IssueCursor,
+        field_ids: FieldIds,
+        base_url: str,
+    ) -> tuple[list[Record], list[ItemError], datetime | None]:
+        errors: list[ItemError] = []
+        fresh: list[tuple[dict[str, Any], str, str, datetime]] = []
+        page_max: datetime | None = None
+        for raw in page:
+            if not isinstance(raw, dict):
+                errors.append(
+                    ItemError(
+                        item=f"{self.scope_key} search page",
+                        reason="an issue that is not an object",
+                    )
+                )
+                continue
+            issue_id = str(raw.get("id") or "")
+            key = str(raw.get("key") or f"{self.scope_key} issue id {issue_id or '?'}")
+            try:
+                updated = issue_updated(raw)
+            except MappingError as exc:
+                errors.append(ItemError(item=key, reason=str(exc)))
+                if issue_id:
+                    state.fail(issue_id, key)
+                continue
+            page_max = updated if page_max is None or updated > page_max else page_max
+            if state.seen_unchanged(issue_id, updated):
+                continue  # on the boundary and unchanged: stored already
+            fresh.append((raw, issue_id, key, updated))
+
+        truncated = [
+            issue_id for raw, issue_id, _, _ in fresh if issue_id and not embedded_changelog(raw)[1]
+        ]
+        full = self.client.changelogs(truncated) if truncated else {}
+
+        records: list[Record] = []
+        version_ids: set[str] = set()
+        for raw, issue_id, key, updated in fresh:
+            try:
+                histories = None
+                if issue_id in full:
+                    histories = merge_histories(embedded_changelog(raw)[0], full[issue_id])
+                mapped = map_issue(
+                    raw,
+                    scope_key=self.scope_key,
+                    base_url=base_url,
+                    field_ids=field_ids,
+                    histories=histories,
+                    trust_emails=self.config.trust_emails,
+                )
+            except MappingError as exc:
+                errors.append(ItemError(item=key, reason=str(exc)))
+                state.fail(issue_id, key)
+                continue
+            records.extend(mapped.accounts)
+            records.extend(mapped.sprints)
+            records.append(mapped.issue)
+            records.extend(mapped.changes)
+            version_ids.update(mapped.issue.release_ids)
+            state.stored(issue_id, updated)
+
+        unknown = version_ids - state.versions
+        if unknown:
+            # A fix version this project has not listed yet: list the versions now, so the
+            # release is stored with its dates instead of as a bare id.
+            found, version_errors = releases(self.client, self.scope_key)
+            records[:0] = found
+            errors.extend(version_errors)
+            state.versions |= {r.external_id for r in found}  # type: ignore[union-attr]
+            state.versions |= unknown  # listed or not, do not ask again for these
+        return _unique(records), errors, page_max
+
+
+class _IssueCursor:
+    """The issues stream's cursor as a value object (see the module docstring)."""
+
+    def __init__(self, ctx: StreamContext, overlap: timedelta) -> None:
+        self.ctx = ctx
+        self.overlap = overlap
+        self.watermark: datetime | None = None
+        self.seen: dict[str, datetime] = {}
+        self.versions: set[str] = set()
+        self.retry: dict[str, str] = {}
+        self.env: dict[str, Any] = {}
+
+    @classmethod
+    def load(
+        cls, cursor: dict[str, Any] | None, ctx: StreamContext, config: JiraSourceConfig
+    ) -> _IssueCursor:
+        state = cls(ctx, config.overlap)
+        if not cursor:
+            return state
+        state.watermark = _parse_cursor_time(cursor, "watermark")
+        for issue_id, value in (cursor.get("seen") or {}).items():
+            try:
+                state.seen[str(issue_id)] = parse_datetime(value, "seen")
+            except MappingError:
+                continue
+        state.versions = {str(v) for v in cursor.get("versions") or []}
+        state.retry = {str(k): str(v) for k, v in (cursor.get("retry") or {}).items()}
+        state.env = dict(cursor.get("env") or {})
+        return state
+
+    def seen_unchanged(self, issue_id: str, updated: datetime) -> bool:
+        return self.seen.get(issue_id) == updated
+
+    def stored(self, issue_id: str, updated: datetime) -> None:
+        self.seen[issue_id] = updated
+        self.retry.pop(issue_id, None)
+
+    def fail(self, issue_id: str, key: str) -> None:
+        if len(self.retry) < MAX_RETRY or issue_id in self.retry:
+            self.retry[issue_id] = key
+        self.seen.pop(issue_id, None)
+
+    def advance(self, page_max: datetime) -> None:
+        """Everything up to ``page_max`` is stored (results come oldest first); the
+        watermark never passes the run's start, so changes made during the run are read
+        again next time."""
+        candidate = min(page_max, self.ctx.run_started_at)
+        if self.watermark is None or candidate > self.watermark:
+            self.watermark = candidate
+        # Keep only what the next window (watermark - overlap, floored to the minute)
+        # can return again.
+        horizon = self.watermark - self.overlap - timedelta(minutes=2)
+        self.seen = {k: v for k, v in self.seen.items() if v >= horizon}
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "watermark": _iso(self.watermark) if self.watermark else None,
+            "seen": {k: _iso(v) for k, v in sorted(self.seen.items())},
+            "versions": sorted(self.versions),
+            "retry": dict(sorted(self.retry.items())),
+            "env": self.env,
+        }
