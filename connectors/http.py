@@ -106,6 +106,7 @@ class RequestBudget:
         self.waited_s = 0.0
         self.send_times: list[float] = []  # kept small: only for tests via record_sends
         self.record_sends = False
+        self._unhinted_limits = 0  # rate limits in a row that came without a wait time
 
     def blocked_until(self) -> float:
         with self._lock:
@@ -128,6 +129,22 @@ class RequestBudget:
             self.waited_s += delay
             if self.stop.wait(min(delay, 5.0)):
                 raise StopRequested(f"source {self.source_name}: stop requested")
+
+    def unhinted_wait(self, base: float) -> float:
+        """The wait for a rate limit that said neither how long (``Retry-After``) nor until
+        when (a spent ``X-RateLimit-Remaining`` with its reset): ``base`` the first time,
+        doubling while it keeps happening (GitHub, "Rate limits for the REST API": wait at
+        least a minute, then exponentially longer)."""
+        with self._lock:
+            wait = base * 2 ** min(self._unhinted_limits, 4)
+            self._unhinted_limits += 1
+        return wait
+
+    def answered(self) -> None:
+        """A response that was not a rate limit ends a run of unhinted limits."""
+        if self._unhinted_limits:
+            with self._lock:
+                self._unhinted_limits = 0
 
     def block_for(self, seconds: float, reason: str) -> None:
         until = self.clock() + max(0.0, seconds)
@@ -213,6 +230,10 @@ def classify(
     raise FatalError(f"{where} answered {status}: {_snippet(response)}")
 
 
+def _primary_spent(headers: Any) -> bool:
+    return headers.get("X-RateLimit-Remaining") == "0" and "X-RateLimit-Reset" in headers
+
+
 def _looks_rate_limited(response: requests.Response) -> bool:
     if "Retry-After" in response.headers or response.headers.get("X-RateLimit-Remaining") == "0":
         return True
@@ -287,8 +308,12 @@ class HttpPolicy:
         try:
             classify(response, self.budget.source_name, self.clock)
         except RateLimited as exc:
-            self.budget.block_for(exc.retry_after, str(exc))
+            wait = exc.retry_after
+            if "Retry-After" not in response.headers and not _primary_spent(response.headers):
+                wait = self.budget.unhinted_wait(wait)
+            self.budget.block_for(wait, str(exc))
             raise
+        self.budget.answered()
         if json_body and response.status_code != 304:
             try:
                 response.syncd_json = json.loads(response.content)  # type: ignore[attr-defined]

@@ -1,0 +1,556 @@
+"""The streams of one GitHub repository: each a few lines of what to read and how to map it.
+
+Order matters (``GitHubConnector.streams``): the repository first (its default branch is
+what the commits stream follows), users last (they are the accounts the other streams saw).
+A stream's state between runs is its cursor only; ``RepoContext`` carries facts from one
+stream to the next within one run of one repository.
+
+Cost of a run in which nothing changed: every list's first page is asked with the ETag of
+the previous answer and comes back ``304 Not Modified``, which GitHub does not count against
+the rate limit. Per repository that is 5 + (tracked branches) conditional requests, 0 points.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+from connectors.base import Runtime, Stream, StreamContext
+from connectors.github.client import GitHubClient, Page
+from connectors.github.config import GitHubSourceConfig
+from connectors.github.incremental import VERSION, Window
+from connectors.github.mapping import (
+    MappingError,
+    format_time,
+    has_details,
+    is_pull_request_item,
+    item_label,
+    map_commit,
+    map_issue,
+    map_milestone,
+    map_pull_request,
+    map_repository,
+    map_review,
+    map_user,
+    parse_time,
+)
+from syncd.errors import ConfigError, NotFound
+from syncd.records import Account, Batch, ItemError, Record
+
+
+@dataclass
+class RepoContext:
+    """Facts one stream learns for the next ones, within one run of one repository."""
+
+    repo: str
+    default_branch: str | None = None
+    users: dict[str, str] = field(default_factory=dict)  # account id -> login, seen this run
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def saw(self, accounts: list[Account]) -> None:
+        with self.lock:
+            for account in accounts:
+                if account.login:
+                    self.users[account.external_id] = account.login
+
+
+class GitHubStream(Stream):
+    name: ClassVar[str]
+
+    def __init__(
+        self,
+        client: GitHubClient,
+        config: GitHubSourceConfig,
+        runtime: Runtime,
+        context: RepoContext,
+    ) -> None:
+        self.client = client
+        self.config = config
+        self.runtime = runtime
+        self.context = context
+        self.repo = context.repo
+        self.path = f"/repos/{quote(self.repo, safe='/')}"
+
+    def _mapped(
+        self, records: list[Record], errors: list[ItemError], payload: Any, kind: str, fn: Any
+    ) -> Any:
+        """Run one mapper; a malformed item becomes an ItemError and the read goes on."""
+        try:
+            return fn()
+        except MappingError as exc:
+            errors.append(ItemError(item=item_label(payload, self.repo, kind), reason=str(exc)))
+            return None
+        except (KeyError, TypeError, AttributeError) as exc:  # a shape no mapper expected
+            errors.append(
+                ItemError(
+                    item=item_label(payload, self.repo, kind),
+                    reason=f"unexpected payload shape ({type(exc).__name__}: {exc})",
+                )
+            )
+            return None
+
+    def _list(self, page: Page) -> list[Any]:
+        if not isinstance(page.data, list):
+            raise MappingError(f"{page.url} did not answer a list")
+        return page.data
+
+
+# -- repository ---------------------------------------------------------------------------
+
+
+class RepositoryStream(GitHubStream):
+    """``GET /repos/{owner}/{repo}`` -> Scope (conditional: unchanged costs nothing)."""
+
+    name = "repository"
+
+    def read(self, cursor: dict[str, Any] | None, ctx: StreamContext) -> Iterator[Batch]:
+        state = cursor if cursor and cursor.get("v") == VERSION and not ctx.full else {}
+        try:
+            page = self.client.get(self.path, etag=state.get("etag"))
+        except NotFound:
+            raise ConfigError(
+                f"source {self.config.name!r}: repository {self.repo} does not exist or is "
+                "not visible with these credentials"
+            ) from None
+        if page.not_modified:
+            self.context.default_branch = state.get("default_branch")
+            return
+        data = page.data if isinstance(page.data, Mapping) else {}
+        records: list[Record] = []
+        errors: list[ItemError] = []
+        scope = self._mapped(
+            records, errors, data, "repository", lambda: map_repository(data, key=self.repo)
+        )
+        if scope is not None:
+            records.append(scope)
+        owner = data.get("owner")
+        if isinstance(owner, Mapping) and owner.get("id") is not None:
+            account = map_user(owner)
+            records.append(account)
+            self.context.saw([account])
+        branch = data.get("default_branch")
+        self.context.default_branch = branch if isinstance(branch, str) else None
+        yield Batch(
+            records=records,
+            errors=errors,
+            cursor={"v": VERSION, "etag": page.etag, "default_branch": branch},
+        )
+
+
+# -- milestones ----------------------------------------------------------------------------
+
+
+class MilestonesStream(GitHubStream):
+    """All milestones (open and closed) -> Release. Few per repository, so each run re-reads
+    them, conditionally page by page: an unchanged page is a free 304."""
+
+    name = "milestones"
+
+    def read(self, cursor: dict[str, Any] | None, ctx: StreamContext) -> Iterator[Batch]:
+        state = cursor if cursor and cursor.get("v") == VERSION and not ctx.full else {}
+        old_etags: list[str] = list(state.get("etags") or [])
+        etags: list[str | None] = []
+        records: list[Record] = []
+        errors: list[ItemError] = []
+        number = 1
+        while True:
+            self.runtime.check_stop()
+            params = {"state": "all", "per_page": self.config.per_page, "page": number}
+            etag = old_etags[number - 1] if number <= len(old_etags) else None
+            page = self.client.get(f"{self.path}/milestones", params, etag=etag)
+            etags.append(page.etag)
+            if page.not_modified:
+                if number >= len(old_etags):
+                    break
+            else:
+                for item in self._list(page):
+                    release = self._mapped(
+                        records,
+                        errors,
+                        item,
+                        "milestone",
+                        lambda i=item: map_milestone(i, self.repo),
+                    )
+                    if release is not None:
+                        records.append(release)
+                        creator = item.get("creator")
+                        if isinstance(creator, Mapping) and creator.get("id") is not None:
+                            records.append(map_user(creator))
+                if not page.next_url:
+                    break
+            number += 1
+        self.context.saw([r for r in records if isinstance(r, Account)])
+        if records or errors or etags != old_etags:
+            yield Batch(records=records, errors=errors, cursor={"v": VERSION, "etags": etags})
+
+
+# -- issues and pull requests: newest-updated first, stop at the watermark ------------------
+
+
+class _UpdatedDescStream(GitHubStream):
+    """A list read newest-updated first down to the stored watermark (see ``Window``)."""
+
+    list_path: ClassVar[str]
+    uses_since: ClassVar[bool]
+
+    def params(self, since: datetime | None) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "state": "all",
+            "sort": "updated",
+            "direction": "desc",
+            "per_page": self.config.per_page,
+        }
+        if since is not None:
+            params["since"] = format_time(since)
+        return params
+
+    def key(self, item: Mapping[str, Any]) -> str:
+        return str(item.get("number"))
+
+    def skip(self, item: Mapping[str, Any]) -> bool:
+        return False
+
+    def map_page(
+        self, items: list[Mapping[str, Any]], records: list[Record], errors: list[ItemError]
+    ) -> None:
+        raise NotImplementedError
+
+    def read(self, cursor: dict[str, Any] | None, ctx: StreamContext) -> Iterator[Batch]:
+        window = Window.load(cursor, full=ctx.full)
+        overlap = self.config.overlap
+        floor = window.floor(overlap)
+        path = f"{self.path}/{self.list_path}"
+        since = window.since if self.uses_since else None
+        pages = self.client.pages(path, self.params(since), etag=window.etag)
+        first = next(pages)
+        if first.not_modified:
+            return  # nothing changed since the stored ETag: no rate limit spent
+        if self.uses_since and window.since_due(
+            ctx.run_started_at, overlap, self.config.since_refresh
+        ):
+            # Move ``since`` up now, and read the list under its new URL, so that the ETag
+            # stored at the end belongs to the URL the next run asks for.
+            pages.close()
+            since = floor
+            pages = self.client.pages(path, self.params(since))
+            first = next(pages)
+        etag = first.etag
+        newest: datetime | None = None
+        stored: dict[str, str] = {}
+        page: Page | None = first
+        while page is not None:
+            self.runtime.check_stop()
+            fresh: list[Mapping[str, Any]] = []
+            stop = False
+            errors: list[ItemError] = []
+            for item in self._list(page):
+                if not isinstance(item, Mapping):
+                    errors.append(
+                        ItemError(item=f"{self.repo} {self.name}", reason="not an object")
+                    )
+                    continue
+                try:
+                    updated = parse_time(item.get("updated_at"), "updated_at")
+                except MappingError as exc:
+                    errors.append(ItemError(item=item_label(item, self.repo), reason=str(exc)))
+                    continue
+                if floor is not None and updated < floor:
+                    stop = True  # newest first: everything after this is older still
+                    break
+                newest = updated if newest is None or updated > newest else newest
+                if self.skip(item) or window.stored(self.key(item), item["updated_at"]):
+                    continue
+                fresh.append(item)
+            records: list[Record] = []
+            self.map_page(fresh, records, errors)
+            for item in fresh:
+                stored[self.key(item)] = item["updated_at"]
+            self.context.saw([r for r in records if isinstance(r, Account)])
+            following = None if stop else next(pages, None)
+            if following is None:
+                done = window.finished(
+                    newest=newest,
+                    run_started_at=ctx.run_started_at,
+                    overlap=overlap,
+                    since=since,
+                    etag=etag,
+                    stored=stored,
+                )
+                yield Batch(records=records, errors=errors, cursor=done.dump())
+            else:
+                yield Batch(records=records, errors=errors, cursor=window.progressed(stored).dump())
+            page = following
+        pages.close()
+
+
+class IssuesStream(_UpdatedDescStream):
+    """``/issues?since=...`` -> Issue. That endpoint lists pull requests too; they are
+    skipped here (but still move the watermark, since they share the ordering)."""
+
+    name = "issues"
+    list_path = "issues"
+    uses_since = True
+
+    def skip(self, item: Mapping[str, Any]) -> bool:
+        return is_pull_request_item(item)
+
+    def map_page(
+        self, items: list[Mapping[str, Any]], records: list[Record], errors: list[ItemError]
+    ) -> None:
+        for item in items:
+            mapped = self._mapped(
+                records, errors, item, "issue", lambda i=item: map_issue(i, self.repo)
+            )
+            if mapped is not None:
+                issue, accounts, releases = mapped
+                records.extend([*accounts, *releases, issue])
+
+
+class PullRequestsStream(_UpdatedDescStream):
+    """``/pulls`` (no ``since`` exists: newest-updated first, stop at the watermark) ->
+    PullRequest and Review. Sizes (additions, deletions, changed files) are only in the
+    single-PR payload, so each changed pull request costs its detail and its review list;
+    unchanged ones (``seen``) cost nothing."""
+
+    name = "pull_requests"
+    list_path = "pulls"
+    uses_since = False
+
+    def map_page(
+        self, items: list[Mapping[str, Any]], records: list[Record], errors: list[ItemError]
+    ) -> None:
+        for item in items:
+            self.runtime.check_stop()
+            number = item.get("number")
+            if not isinstance(number, int) or item.get("id") is None:
+                errors.append(
+                    ItemError(item=item_label(item, self.repo), reason="number or id is missing")
+                )
+                continue
+            details: Mapping[str, Any] | None = None
+            if not has_details(item):
+                try:
+                    details = self.client.get(f"{self.path}/pulls/{number}").data
+                except NotFound:
+                    continue  # deleted between list and detail (spam removal): gone
+            mapped = self._mapped(
+                records,
+                errors,
+                item,
+                "pull request",
+                lambda i=item, d=details: map_pull_request(i, self.repo, d),
+            )
+            if mapped is None:
+                continue
+            pull, accounts, releases = mapped
+            records.extend([*accounts, *releases, pull])
+            for page in self.client.pages(
+                f"{self.path}/pulls/{number}/reviews", {"per_page": self.config.per_page}
+            ):
+                for review_payload in self._list(page):
+                    review = self._mapped(
+                        records,
+                        errors,
+                        review_payload,
+                        "review",
+                        lambda r=review_payload, p=pull.external_id: map_review(r, p),
+                    )
+                    if review is not None:
+                        records.extend([*review[1], review[0]])
+
+
+# -- commits ---------------------------------------------------------------------------------
+
+
+class CommitsStream(GitHubStream):
+    """Commits of the default branch and the configured branches -> Commit.
+
+    GitHub lists a branch's commits newest committer date first. ``since`` filters on the
+    committer date, so a merge that brings commits made days earlier (a "merge" pull
+    request, a late push) would slip past a since-window. Instead each branch's cursor keeps
+    the head it was read at, and a read walks the list from the new head until every commit
+    the new head reaches is either read or known to be reachable from the old head (an
+    ancestor comes after its descendants in that order). Unchanged head: the first page is
+    a free 304. Fast-forward by a few commits: one page.
+    """
+
+    name = "commits"
+
+    def read(self, cursor: dict[str, Any] | None, ctx: StreamContext) -> Iterator[Batch]:
+        state = cursor if cursor and cursor.get("v") == VERSION and not ctx.full else {}
+        old_branches: dict[str, dict[str, Any]] = dict(state.get("branches") or {})
+        default = self.context.default_branch or state.get("default_branch")
+        if default is None:
+            page = self.client.get(self.path)
+            default = page.data.get("default_branch") if isinstance(page.data, Mapping) else None
+        if not isinstance(default, str):
+            raise ConfigError(f"source {self.config.name!r}: {self.repo} has no default branch")
+        branches = [default, *(b for b in self.config.branches if b != default)]
+        done: dict[str, dict[str, Any]] = {b: s for b, s in old_branches.items() if b in branches}
+        for branch in branches:
+            old = old_branches.get(branch, {})
+            walk = _BranchWalk(self, branch, old, [old.get("head")])
+            for records, errors, final in walk.run():
+                if final is not None:
+                    done[branch] = final
+                cursor_now = {"v": VERSION, "default_branch": default, "branches": dict(done)}
+                self.context.saw([r for r in records if isinstance(r, Account)])
+                yield Batch(records=records, errors=errors, cursor=cursor_now)
+
+
+class _BranchWalk:
+    """One branch's read: from the listed head down to what the old heads already reach."""
+
+    def __init__(
+        self,
+        stream: CommitsStream,
+        branch: str,
+        state: Mapping[str, Any],
+        known_heads: list[str | None],
+    ) -> None:
+        self.stream = stream
+        self.branch = branch
+        self.state = state
+        self.old = {h for h in known_heads if h}
+        self.parents: dict[str, tuple[str, ...]] = {}
+        self.new_frontier: set[str] = set()  # reachable from the new head, not yet listed
+
+    def _mark_old(self, sha: str) -> None:
+        """``sha`` is reachable from an old head; so is every ancestor of it listed so far."""
+        stack = [sha]
+        while stack:
+            current = stack.pop()
+            if current in self.old:
+                continue
+            self.old.add(current)
+            stack.extend(self.parents.get(current, ()))
+
+    def run(self) -> Iterator[tuple[list[Record], list[ItemError], dict[str, Any] | None]]:
+        stream = self.stream
+        params = {"sha": self.branch, "per_page": stream.config.per_page}
+        try:
+            pages = stream.client.pages(
+                f"{stream.path}/commits", params, etag=self.state.get("etag")
+            )
+            first = next(pages)
+        except NotFound:
+            return  # a configured branch this repository does not have
+        if first.not_modified:
+            return
+        etag = first.etag
+        listed = stream._list(first)
+        if not listed:
+            yield [], [], {"head": None, "etag": etag}
+            return
+        head = listed[0].get("sha") if isinstance(listed[0], Mapping) else None
+        if not isinstance(head, str):
+            raise MappingError(f"{first.url}: the first commit has no sha")
+        if head in self.old:  # nothing new (e.g. a branch at the default branch's head)
+            yield [], [], {"head": head, "etag": etag}
+            return
+        self.new_frontier = {head}
+        page: Page | None = first
+        while page is not None:
+            stream.runtime.check_stop()
+            records: list[Record] = []
+            errors: list[ItemError] = []
+            for item in stream._list(page):
+                sha = item.get("sha") if isinstance(item, Mapping) else None
+                if not isinstance(sha, str):
+                    errors.append(
+                        ItemError(item=f"{stream.repo} commit", reason="commit without sha")
+                    )
+                    continue
+                parents = tuple(
+                    p["sha"]
+                    for p in item.get("parents") or ()
+                    if isinstance(p, Mapping) and isinstance(p.get("sha"), str)
+                )
+                self.parents[sha] = parents
+                if sha in self.old:
+                    for parent in parents:
+                        self._mark_old(parent)
+                    self.new_frontier.discard(sha)
+                    continue
+                self.new_frontier.discard(sha)
+                self.new_frontier.update(p for p in parents if p not in self.old)
+                commit = stream._mapped(
+                    records,
+                    errors,
+                    item,
+                    "commit",
+                    lambda i=item: map_commit(i, stream.repo, self.branch),
+                )
+                if commit is not None:
+                    records.extend([*commit[1], commit[0]])
+            self.new_frontier -= self.old
+            finished = not self.new_frontier
+            following = None if finished else next(pages, None)
+            if following is None:
+                pages.close()
+                yield records, errors, {"head": head, "etag": etag}
+                return
+            yield records, errors, None
+            page = following
+
+
+# -- users ---------------------------------------------------------------------------------
+
+
+class UsersStream(GitHubStream):
+    """Profiles (``/users/{login}``) of the accounts this repository's streams saw: the name
+    and the public e-mail, which GitHub only allows to be a verified address. A profile is
+    read once, then again (conditionally) every ``user_refresh``."""
+
+    name = "users"
+
+    def read(self, cursor: dict[str, Any] | None, ctx: StreamContext) -> Iterator[Batch]:
+        state = cursor if cursor and cursor.get("v") == VERSION and not ctx.full else {}
+        known: dict[str, dict[str, Any]] = {
+            k: dict(v) for k, v in (state.get("users") or {}).items() if isinstance(v, Mapping)
+        }
+        with self.context.lock:
+            seen = dict(self.context.users)
+        now = ctx.run_started_at
+        refresh = self.config.user_refresh
+        due: dict[str, str] = {}  # account id -> login to read
+        for account_id, login in sorted(seen.items()):
+            entry = known.get(account_id)
+            if entry is None or entry.get("login") != login:
+                due[account_id] = login
+        for account_id, entry in sorted(known.items()):
+            fetched = entry.get("fetched_at")
+            stale = (
+                not isinstance(fetched, str) or now - parse_time(fetched, "fetched_at") > refresh
+            )
+            if stale and account_id not in due and isinstance(entry.get("login"), str):
+                due[account_id] = entry["login"]
+        if not due:
+            return
+        records: list[Record] = []
+        errors: list[ItemError] = []
+        for account_id, login in due.items():
+            self.runtime.check_stop()
+            entry = known.get(account_id, {})
+            etag = entry.get("etag") if entry.get("login") == login else None
+            try:
+                page = self.client.get(f"/users/{quote(login, safe='')}", etag=etag)
+            except NotFound:
+                known.pop(account_id, None)  # renamed or deleted: seen again under a new login
+                continue
+            if not page.not_modified:
+                account = self._mapped(
+                    records,
+                    errors,
+                    page.data,
+                    "user",
+                    lambda d=page.data: map_user(d, profile=True),
+                )
+                if account is not None:
+                    records.append(account)
+            known[account_id] = {"login": login, "etag": page.etag, "fetched_at": format_time(now)}
+        yield Batch(records=records, errors=errors, cursor={"v": VERSION, "users": known})
