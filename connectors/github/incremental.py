@@ -10,7 +10,8 @@
   read jumps to the front (we read it next time) instead of shifting an unread item past a
   page boundary, which is what ascending order would do.
 - ``seen``: items already stored with exactly this ``updated_at``. The overlap re-lists them
-  every time; ``seen`` skips them (and, for pull requests, their detail requests). Batches
+  every time; ``seen`` skips them (and, for pull requests, their detail requests), once they
+  are older than ``SETTLE`` at the time of the read. Batches
   before the last carry ``seen`` grown by what they stored, so a run that stops half-way
   does not pay for the stored half again.
 - ``since`` and ``etag``: the query's ``since`` parameter is kept stable between runs, so the
@@ -29,6 +30,10 @@ from typing import Any
 from connectors.github.mapping import MappingError, format_time, parse_time
 
 VERSION = 1
+# Items updated less than this before a run started are not recorded as seen: GitHub's
+# timestamps have one-second resolution and clocks drift, so such an item may change again
+# without its ``updated_at`` changing as seen from here.
+SETTLE = timedelta(seconds=60)
 
 
 def _time(value: Any) -> datetime | None:

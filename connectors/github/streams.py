@@ -22,7 +22,7 @@ from urllib.parse import quote
 from connectors.base import Runtime, Stream, StreamContext
 from connectors.github.client import GitHubClient, Page
 from connectors.github.config import GitHubSourceConfig
-from connectors.github.incremental import VERSION, Window
+from connectors.github.incremental import SETTLE, VERSION, Window
 from connectors.github.mapping import (
     MappingError,
     format_time,
@@ -239,6 +239,7 @@ class _UpdatedDescStream(GitHubStream):
             pages = self.client.pages(path, self.params(since))
             first = next(pages)
         etag = first.etag
+        settled = ctx.run_started_at - SETTLE
         newest: datetime | None = None
         stored: dict[str, str] = {}
         page: Page | None = first
@@ -268,7 +269,10 @@ class _UpdatedDescStream(GitHubStream):
             records: list[Record] = []
             self.map_page(fresh, records, errors)
             for item in fresh:
-                stored[self.key(item)] = item["updated_at"]
+                # An item updated moments before the run could change again within the same
+                # second (timestamps have one-second resolution): not "seen", read again.
+                if parse_time(item["updated_at"], "updated_at") < settled:
+                    stored[self.key(item)] = item["updated_at"]
             self.context.saw([r for r in records if isinstance(r, Account)])
             following = None if stop else next(pages, None)
             if following is None:

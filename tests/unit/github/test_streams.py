@@ -1,0 +1,411 @@
+"""GitHub streams over a strict HTTP mock: what is asked, what is stored, what the cursor says."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import responses
+from responses import matchers
+
+from connectors.base import StreamContext
+from connectors.github.streams import (
+    CommitsStream,
+    IssuesStream,
+    MilestonesStream,
+    PullRequestsStream,
+    RepoContext,
+    RepositoryStream,
+    UsersStream,
+)
+from syncd import records as r
+from syncd.errors import ConfigError
+from tests.unit.github import payloads as p
+from tests.unit.github.conftest import FakeTime, make_client, make_config
+
+API = "https://api.github.com:443"  # PyGithub's connection names the port
+REPO = "acme/api"
+STARTED = datetime(2024, 3, 5, 12, 0, tzinfo=UTC)
+
+
+def _stream(cls: type, fake_time: FakeTime, context: RepoContext | None = None, **config: Any):
+    cfg = make_config(**config)
+    client, runtime = make_client(fake_time, cfg)
+    return cls(client, cfg, runtime, context or RepoContext(REPO))
+
+
+def _read(stream: Any, cursor: dict | None, started: datetime = STARTED, full: bool = False):
+    return list(stream.read(cursor, StreamContext(REPO, started, full)))
+
+
+def _of(batches: list[r.Batch], kind: type) -> list[Any]:
+    return [rec for b in batches for rec in b.records if isinstance(rec, kind)]
+
+
+def _issue(number: int, updated: str, **extra: Any) -> dict[str, Any]:
+    return {**p.ISSUE, "id": 70000 + number, "number": number, "updated_at": updated, **extra}
+
+
+ISSUE_PARAMS = {"state": "all", "sort": "updated", "direction": "desc", "per_page": "100"}
+
+
+# -- issues --------------------------------------------------------------------------------
+
+
+def test_first_read_lists_everything_newest_first_and_skips_pull_requests(
+    mocked: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    page2 = f"{API}/repositories/500/issues?page=2"
+    mocked.get(
+        f"{API}/repos/acme/api/issues",
+        json=[{**p.PR_AS_ISSUE, "updated_at": "2024-03-01T13:00:00Z"}, p.ISSUE],
+        headers={"ETag": 'W/"i1"', "Link": f'<{page2}>; rel="next"'},
+        match=[matchers.query_param_matcher(ISSUE_PARAMS)],
+    )
+    mocked.get(page2, json=[p.CLOSED_ISSUE], headers={"ETag": 'W/"i2"'})
+    batches = _read(_stream(IssuesStream, fake_time), None)
+
+    assert [[i.key for i in _of([b], r.Issue)] for b in batches] == [["acme/api#7"], ["acme/api#8"]]
+    # not true before the last page is stored: no watermark yet
+    assert batches[0].cursor["watermark"] is None
+    final = batches[-1].cursor
+    assert final["watermark"] == "2024-03-01T13:00:00Z"  # the PR item counts for the order
+    assert final["etag"] == 'W/"i1"' and final["since"] is None
+    assert final["seen"] == {}  # both are older than watermark - overlap: never listed again
+    assert {a.login for a in _of(batches, r.Account)} == {"alicej", "bsmith-dev"}
+    assert [rel.external_id for rel in _of(batches, r.Release)] == ["9003"]
+
+
+def test_unchanged_issues_cost_one_free_conditional_request(
+    mocked: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    cursor = {
+        "v": 1,
+        "watermark": "2024-03-01T13:00:00Z",
+        "since": None,
+        "etag": 'W/"i1"',
+        "seen": {},
+    }
+    mocked.get(
+        f"{API}/repos/acme/api/issues",
+        status=304,
+        headers={"ETag": 'W/"i1"'},
+        match=[
+            matchers.query_param_matcher(ISSUE_PARAMS),
+            matchers.header_matcher({"If-None-Match": 'W/"i1"'}),
+        ],
+    )
+    assert _read(_stream(IssuesStream, fake_time), cursor) == []
+
+
+def test_incremental_read_stops_at_the_watermark_minus_overlap_and_skips_seen_items(
+    mocked: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    cursor = {
+        "v": 1,
+        "watermark": "2024-03-01T12:00:00Z",
+        "since": "2024-03-01T11:00:00Z",
+        "etag": 'W/"old"',
+        "seen": {"7": "2024-03-01T12:00:00Z"},
+    }
+    mocked.get(
+        f"{API}/repos/acme/api/issues",
+        json=[
+            _issue(11, "2024-03-02T09:00:00Z"),  # changed since
+            _issue(7, "2024-03-01T12:00:00Z"),  # stored last time, unchanged
+            _issue(8, "2024-03-01T11:57:00Z"),  # inside the overlap, not seen: read
+            _issue(5, "2024-03-01T11:00:00Z"),  # older than watermark - overlap: stop here
+        ],
+        # a next page exists, but nothing on it can be newer: it must not be asked for
+        headers={"ETag": 'W/"new"', "Link": f'<{API}/repositories/500/issues?page=2>; rel="next"'},
+        match=[
+            matchers.query_param_matcher({**ISSUE_PARAMS, "since": "2024-03-01T11:00:00Z"}),
+            matchers.header_matcher({"If-None-Match": 'W/"old"'}),
+        ],
+    )
+    batches = _read(_stream(IssuesStream, fake_time), cursor)
+    assert [i.key for i in _of(batches, r.Issue)] == ["acme/api#11", "acme/api#8"]
+    final = batches[-1].cursor
+    assert final["watermark"] == "2024-03-02T09:00:00Z"
+    assert final["since"] == "2024-03-01T11:00:00Z"  # stable: the ETag stays usable
+    assert final["etag"] == 'W/"new"'
+    assert final["seen"] == {"11": "2024-03-02T09:00:00Z"}  # older ones fell below the floor
+
+
+def test_since_moves_up_by_reading_the_list_under_its_new_url(
+    mocked: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    cursor = {
+        "v": 1,
+        "watermark": "2024-03-04T12:00:00Z",
+        "since": "2024-03-01T00:00:00Z",  # more than a day behind the watermark
+        "etag": 'W/"old"',
+        "seen": {},
+    }
+    url = f"{API}/repos/acme/api/issues"
+    mocked.get(
+        url,
+        json=[_issue(11, "2024-03-04T13:00:00Z"), _issue(3, "2024-03-02T00:00:00Z")],
+        headers={"ETag": 'W/"stale-url"'},
+        match=[matchers.query_param_matcher({**ISSUE_PARAMS, "since": "2024-03-01T00:00:00Z"})],
+    )
+    mocked.get(
+        url,
+        json=[_issue(11, "2024-03-04T13:00:00Z")],
+        headers={"ETag": 'W/"new-url"'},
+        match=[matchers.query_param_matcher({**ISSUE_PARAMS, "since": "2024-03-04T11:55:00Z"})],
+    )
+    batches = _read(_stream(IssuesStream, fake_time), cursor)
+    assert [i.key for i in _of(batches, r.Issue)] == ["acme/api#11"]
+    final = batches[-1].cursor
+    assert (final["since"], final["etag"]) == ("2024-03-04T11:55:00Z", 'W/"new-url"')
+    assert "If-None-Match" not in mocked.calls[1].request.headers
+
+
+def test_watermark_never_passes_the_start_of_the_run(
+    mocked: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    mocked.get(
+        f"{API}/repos/acme/api/issues",
+        json=[_issue(11, "2024-03-05T12:00:30Z")],  # updated after the run started
+        headers={"ETag": 'W/"x"'},
+    )
+    batches = _read(_stream(IssuesStream, fake_time), None)
+    assert batches[-1].cursor["watermark"] == "2024-03-05T12:00:00Z"
+    assert batches[-1].cursor["seen"] == {}  # too fresh to trust as seen
+
+
+def test_a_malformed_issue_is_reported_and_the_rest_stored(
+    mocked: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    broken = _issue(13, "2024-03-01T10:00:00Z", state="sideways")
+    mocked.get(
+        f"{API}/repos/acme/api/issues",
+        json=[broken, _issue(12, "2024-03-01T09:00:00Z")],
+        headers={"ETag": 'W/"x"'},
+    )
+    batches = _read(_stream(IssuesStream, fake_time), None)
+    assert [i.key for i in _of(batches, r.Issue)] == ["acme/api#12"]
+    errors = [e for b in batches for e in b.errors]
+    assert [(e.item, e.reason) for e in errors] == [
+        ("acme/api#13", "state 'sideways' is neither open nor closed")
+    ]
+
+
+# -- pull requests -------------------------------------------------------------------------
+
+PULL_PARAMS = ISSUE_PARAMS
+
+
+def _register_pull(mocked: responses.RequestsMock, pull: dict, reviews: list) -> None:
+    n = pull["number"]
+    mocked.get(
+        f"{API}/repos/acme/api/pulls/{n}",
+        json={**pull, "additions": 10 * n, "deletions": n, "changed_files": 2},
+    )
+    mocked.get(
+        f"{API}/repos/acme/api/pulls/{n}/reviews",
+        json=reviews,
+        match=[matchers.query_param_matcher({"per_page": "100"})],
+    )
+
+
+def test_pull_requests_get_details_and_reviews_only_when_they_changed(
+    mocked: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    url = f"{API}/repos/acme/api/pulls"
+    mocked.get(
+        url,
+        json=[p.OPEN_DRAFT, p.PULL],
+        headers={"ETag": 'W/"p1"'},
+        match=[matchers.query_param_matcher(PULL_PARAMS)],
+    )
+    _register_pull(mocked, p.OPEN_DRAFT, [])
+    _register_pull(mocked, p.PULL, p.REVIEWS)
+    stream = _stream(PullRequestsStream, fake_time)
+    first = _read(stream, None)
+    pulls = {pr.number: pr for pr in _of(first, r.PullRequest)}
+    assert (pulls[9].state, pulls[9].additions, pulls[10].is_draft) == ("merged", 90, True)
+    assert [(v.external_id, v.pull_request_external_id) for v in _of(first, r.Review)] == [
+        ("80001", "90009"),
+        ("80002", "90009"),
+    ]
+    cursor = first[-1].cursor
+    assert cursor["watermark"] == "2024-03-01T12:30:00Z"
+
+    # Next run: one more pull request changed; the two known ones are listed again (overlap)
+    # but cost no detail or review requests.
+    changed = {**p.OPEN_DRAFT, "id": 90011, "number": 11, "updated_at": "2024-03-05T09:00:00Z"}
+    mocked.get(
+        url,
+        json=[changed, p.OPEN_DRAFT, p.PULL],
+        headers={"ETag": 'W/"p2"'},
+        match=[
+            matchers.query_param_matcher(PULL_PARAMS),
+            matchers.header_matcher({"If-None-Match": 'W/"p1"'}),
+        ],
+    )
+    _register_pull(mocked, changed, [])
+    second = _read(stream, cursor, started=datetime(2024, 3, 5, 12, tzinfo=UTC))
+    assert [pr.number for pr in _of(second, r.PullRequest)] == [11]
+    assert second[-1].cursor["etag"] == 'W/"p2"'
+
+
+def test_a_malformed_pull_request_is_reported_and_the_rest_stored(
+    mocked: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    broken = {**p.OPEN_DRAFT, "id": 90012, "number": 12, "state": "weird"}
+    mocked.get(f"{API}/repos/acme/api/pulls", json=[broken, p.PULL], headers={"ETag": '"e"'})
+    _register_pull(mocked, p.PULL, [])
+    mocked.get(f"{API}/repos/acme/api/pulls/12", json=broken)
+    batches = _read(_stream(PullRequestsStream, fake_time), None)
+    assert [pr.number for pr in _of(batches, r.PullRequest)] == [9]
+    assert [e.item for b in batches for e in b.errors] == ["acme/api#12"]
+
+
+# -- commits ---------------------------------------------------------------------------------
+
+
+def _c(sha: str, parents: list[str], day: int, hour: int = 0, msg: str = "x") -> dict:
+    return p.commit(
+        sha * 40, [q * 40 for q in parents], f"2024-03-{day:02d}T{hour:02d}:00:00Z", msg
+    )
+
+
+def test_commits_of_a_merge_are_found_though_older_than_the_old_head(
+    mocked: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    """main: 1 <- 2 <- 3; a pull request branched at 2 (commits 4, 5) is merged by 6. Its
+    commits are dated before 3, the old head: a since-window would miss them."""
+    context = RepoContext(REPO, default_branch="main")
+    stream = _stream(CommitsStream, fake_time, context, per_page=2)
+    url = f"{API}/repos/acme/api/commits"
+    params = {"sha": "main", "per_page": "2"}
+    mocked.get(
+        url,
+        json=[_c("3", ["2"], 3), _c("2", ["1"], 2)],
+        headers={"ETag": '"c1"', "Link": f'<{url}?sha=main&per_page=2&page=2>; rel="next"'},
+        match=[matchers.query_param_matcher(params)],
+    )
+    mocked.get(
+        url,
+        json=[_c("1", [], 1)],
+        match=[matchers.query_param_matcher({**params, "page": "2"})],
+    )
+    first = _read(stream, None)
+    assert [c.sha[0] for c in _of(first, r.Commit)] == ["3", "2", "1"]
+    cursor = first[-1].cursor
+    assert cursor["branches"]["main"] == {"head": "3" * 40, "etag": '"c1"'}
+    assert cursor["default_branch"] == "main"
+
+    page = {**params}
+    mocked.get(
+        url,
+        json=[_c("6", ["3", "5"], 4), _c("3", ["2"], 3)],
+        headers={"ETag": '"c2"', "Link": f'<{url}?sha=main&per_page=2&page=2>; rel="next"'},
+        match=[
+            matchers.query_param_matcher(page),
+            matchers.header_matcher({"If-None-Match": '"c1"'}),
+        ],
+    )
+    mocked.get(
+        url,
+        json=[_c("5", ["4"], 2, 12), _c("4", ["2"], 2, 6)],
+        headers={"Link": f'<{url}?sha=main&per_page=2&page=3>; rel="next"'},
+        match=[matchers.query_param_matcher({**params, "page": "2"})],
+    )
+    # page 3 (commits 2 and 1) is not asked for: 4's parent 2 is reachable from the old head
+    second = _read(stream, cursor)
+    assert [c.sha[0] for c in _of(second, r.Commit)] == ["6", "5", "4"]
+    assert second[-1].cursor["branches"]["main"]["head"] == "6" * 40
+
+
+def test_unchanged_branch_costs_one_free_request_and_missing_branches_are_skipped(
+    mocked: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    context = RepoContext(REPO, default_branch="main")
+    stream = _stream(CommitsStream, fake_time, context, branches=["release/1.x"])
+    cursor = {
+        "v": 1,
+        "default_branch": "main",
+        "branches": {"main": {"head": "3" * 40, "etag": '"c1"'}},
+    }
+    url = f"{API}/repos/acme/api/commits"
+    mocked.get(
+        url, status=304, match=[matchers.query_param_matcher({"sha": "main", "per_page": "100"})]
+    )
+    mocked.get(
+        url,
+        status=404,
+        json={"message": "No commit found for SHA: release/1.x"},
+        match=[matchers.query_param_matcher({"sha": "release/1.x", "per_page": "100"})],
+    )
+    assert _read(stream, cursor) == []
+
+
+# -- repository, milestones, users ---------------------------------------------------------
+
+
+def test_repository_unchanged_keeps_its_default_branch(
+    mocked: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    context = RepoContext(REPO)
+    stream = _stream(RepositoryStream, fake_time, context)
+    mocked.get(f"{API}/repos/acme/api", json=p.REPOSITORY, headers={"ETag": '"r"'})
+    first = _read(stream, None)
+    assert [s.key for s in _of(first, r.Scope)] == ["acme/api"]
+    mocked.get(f"{API}/repos/acme/api", status=304)
+    context.default_branch = None
+    assert _read(stream, first[-1].cursor) == []
+    assert context.default_branch == "main"
+
+
+def test_missing_repository_is_a_config_error(
+    mocked: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    mocked.get(f"{API}/repos/acme/api", status=404, json={"message": "Not Found"})
+    with pytest.raises(ConfigError, match="acme/api does not exist or is not visible"):
+        _read(_stream(RepositoryStream, fake_time), None)
+
+
+def test_milestones_are_reread_page_by_page_conditionally(
+    mocked: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    stream = _stream(MilestonesStream, fake_time, per_page=1)
+    url = f"{API}/repos/acme/api/milestones"
+    closed = {**p.MILESTONE, "id": 9004, "number": 4, "state": "closed"}
+    mocked.get(
+        url, json=[p.MILESTONE], headers={"ETag": '"m1"', "Link": f'<{url}?page=2>; rel="next"'}
+    )
+    mocked.get(url, json=[closed], headers={"ETag": '"m2"'})
+    first = _read(stream, None)
+    assert [(m.name, m.released) for m in _of(first, r.Release)] == [
+        ("v1.4", False),
+        ("v1.4", True),
+    ]
+    assert first[-1].cursor["etags"] == ['"m1"', '"m2"']
+    mocked.get(url, status=304, match=[matchers.header_matcher({"If-None-Match": '"m1"'})])
+    mocked.get(url, status=304, match=[matchers.header_matcher({"If-None-Match": '"m2"'})])
+    assert _read(stream, first[-1].cursor) == []
+
+
+def test_users_are_read_once_with_their_verified_public_email(
+    mocked: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    context = RepoContext(REPO)
+    context.users.update({"1001": "alicej"})
+    stream = _stream(UsersStream, fake_time, context)
+    mocked.get(
+        f"{API}/users/alicej",
+        json=p.profile("alicej", 1001, "Alice Johnson", "alice.johnson@acme.example"),
+        headers={"ETag": '"u"'},
+    )
+    first = _read(stream, None)
+    (account,) = _of(first, r.Account)
+    assert (account.login, account.email, account.email_verified) == (
+        "alicej",
+        "alice.johnson@acme.example",
+        True,
+    )
+    assert _read(stream, first[-1].cursor) == []  # fresh enough: nothing asked
