@@ -80,7 +80,8 @@ class Evolver:
         text = f"{repo.full_name}:evolve:{self.seed}:{self.counter}"
         sha = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
         parent_date = repo.commits[parent].committer_date
-        when = max(now, parent_date + 1)
+        # Same-second commits are normal in git; only never older than the parent.
+        when = max(now, parent_date)
         name = author.name or author.login
         email = author.work_email or f"{author.id}+{author.login}@users.noreply.github.com"
         additions = int(self.rng.lognormvariate(3.0, 1.3))
@@ -209,7 +210,7 @@ class Evolver:
             )
             commit.parents = (target.head, pull.head_sha)
             commit.committer_date = max(
-                commit.committer_date, repo.commits[pull.head_sha].committer_date + 1
+                commit.committer_date, repo.commits[pull.head_sha].committer_date
             )
         commit.author_date = commit.committer_date
         web_flow = self.data.users.get("web-flow")
