@@ -44,6 +44,12 @@ MYSELF_TTL_S = 60.0
 
 
 @dataclass(frozen=True)
+class SearchPage:
+    issues: list[dict[str, Any]]
+    last: bool  # no page follows in this query
+
+
+@dataclass(frozen=True)
 class ServerInfo:
     deployment: Deployment
     version: str
@@ -280,7 +286,7 @@ class JiraClient:
         fields: list[str],
         changelog: bool,
         page_size: int,
-    ) -> Iterator[list[dict[str, Any]]]:
+    ) -> Iterator[SearchPage]:
         """Pages of issues matching ``jql``, in its order. An issue may come twice (after a
         restart, or when it was updated while paging); the caller de-duplicates."""
         if self.deployment() == "cloud":
@@ -289,7 +295,7 @@ class JiraClient:
 
     def _search_cloud(
         self, jql: str, fields: list[str], changelog: bool, page_size: int
-    ) -> Iterator[list[dict[str, Any]]]:
+    ) -> Iterator[SearchPage]:
         # Cloud: POST search/jql pages with nextPageToken until isLast (the offset-based
         # /search answers 410 Gone there since 2025).
         body: dict[str, Any] = {"jql": jql, "fields": fields, "maxResults": page_size}
@@ -299,9 +305,10 @@ class JiraClient:
         while True:
             data = self.request("POST", "/rest/api/3/search/jql", body=body)
             issues = _issues(data, self.source)
-            yield issues
             token = data.get("nextPageToken")
-            if data.get("isLast") is True or not token:
+            last = data.get("isLast") is True or not token
+            yield SearchPage(issues, last)
+            if last:
                 return
             if token in used:
                 raise FatalError(
@@ -312,7 +319,7 @@ class JiraClient:
 
     def _search_datacenter(
         self, jql: str, fields: list[str], changelog: bool, page_size: int
-    ) -> Iterator[list[dict[str, Any]]]:
+    ) -> Iterator[SearchPage]:
         """Data Center: offset paging. An issue updated while we page moves to the end of an
         ``updated ASC`` order and the ones behind it shift forward, so a plain ``startAt +=
         n`` can step over one. Each page therefore re-reads the last issue of the previous
@@ -325,25 +332,23 @@ class JiraClient:
         while True:
             data = self.request("POST", "/rest/api/2/search", body={**body, "startAt": start})
             page = _issues(data, self.source)
-            if anchor is not None:
-                if not page or str(page[0].get("id")) != anchor:
-                    restarts += 1
-                    if restarts > MAX_RESTARTS:
-                        log.warning(
-                            "%s: search results kept moving while paging; continuing next run",
-                            self.source,
-                        )
-                        return
-                    log.info("%s: search results moved while paging; reading again", self.source)
-                    start, anchor = 0, None
-                    continue
-                yield page[1:]
-            else:
-                yield page
+            if anchor is not None and (not page or str(page[0].get("id")) != anchor):
+                restarts += 1
+                if restarts > MAX_RESTARTS:
+                    log.warning(
+                        "%s: search results kept moving while paging; continuing next run",
+                        self.source,
+                    )
+                    return
+                log.info("%s: search results moved while paging; reading again", self.source)
+                start, anchor = 0, None
+                continue
             total = data.get("total")
             size = data.get("maxResults") if isinstance(data.get("maxResults"), int) else page_size
             end = start + len(page)
-            if not page or (isinstance(total, int) and end >= total) or len(page) < size:
+            last = not page or (isinstance(total, int) and end >= total) or len(page) < size
+            yield SearchPage(page[1:] if anchor is not None else page, last)
+            if last:
                 return
             if len(page) >= 2:
                 start, anchor = end - 1, str(page[-1].get("id"))

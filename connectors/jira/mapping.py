@@ -40,6 +40,7 @@ class MappingError(ValueError):
 
 _SPRINT_SCHEMA = "com.pyxis.greenhopper.jira:gh-sprint"
 _EPIC_LINK_SCHEMA = "com.pyxis.greenhopper.jira:gh-epic-link"
+_STORY_POINTS_SCHEMA = "com.pyxis.greenhopper.jira:jsw-story-points"
 _STORY_POINT_NAMES = ("story points", "story point estimate")
 
 
@@ -64,12 +65,14 @@ def discover_fields(
 ) -> FieldIds:
     """Find the custom fields in a /rest/api/2/field listing; explicit ids win.
 
-    Sprint and Epic Link are recognised by their schema type (their names are localised);
-    story points by name, preferring the classic "Story Points" over the team-managed
-    "Story point estimate" when an instance has both.
+    Fields are recognised by their plugin type (``schema.custom``), which is stable across
+    sites and languages, unlike ids and names. Story points: Jira Software's own estimate
+    type (Cloud's "Story point estimate"); only without one, a field named "Story Points"
+    (Data Center's number field). A Cloud site often also has a legacy, empty "Story Points"
+    number field, so the name alone would pick the wrong one.
     """
-    found_sprint = found_epic = None
-    points: dict[str, str] = {}
+    found_sprint = found_epic = found_points = None
+    by_name: dict[str, str] = {}
     for f in fields:
         fid = f.get("id")
         if not isinstance(fid, str):
@@ -81,9 +84,12 @@ def discover_fields(
             found_sprint = fid
         elif custom == _EPIC_LINK_SCHEMA and found_epic is None:
             found_epic = fid
-        elif name in _STORY_POINT_NAMES and name not in points:
-            points[name] = fid
-    found_points = next((points[n] for n in _STORY_POINT_NAMES if n in points), None)
+        elif custom == _STORY_POINTS_SCHEMA and found_points is None:
+            found_points = fid
+        elif name in _STORY_POINT_NAMES and name not in by_name:
+            by_name[name] = fid
+    if found_points is None:
+        found_points = next((by_name[n] for n in _STORY_POINT_NAMES if n in by_name), None)
     return FieldIds(
         story_points=story_points or found_points,
         sprint=sprint or found_sprint,
@@ -150,8 +156,8 @@ def _opt_float(value: Any, what: str) -> float | None:
 
 
 def _obj(value: Any, what: str) -> Mapping[str, Any] | None:
-    if value is None:
-        return None
+    if value is None or type(value) is dict:  # the common case, without an ABC check
+        return value
     if not isinstance(value, Mapping):
         raise MappingError(f"{what}: expected an object, got {type(value).__name__}")
     return value
@@ -172,7 +178,7 @@ def _text(value: Any, what: str) -> str:
 
 
 def _opt_text(value: Any) -> str | None:
-    return None if value is None else str(value)
+    return value if value is None or type(value) is str else str(value)
 
 
 # -- users --------------------------------------------------------------------------------
@@ -427,21 +433,23 @@ def map_changes(
     issue_id: str, histories: Iterable[Any], *, trust_emails: bool = True
 ) -> tuple[list[IssueChange], list[Account]]:
     changes: list[IssueChange] = []
-    accounts: list[Account] = []
+    authors: dict[str, Account] = {}
+    text = _opt_text
     for history in histories:
         h = _obj(history, "changelog entry") or {}
         hid = h.get("id")
         if hid in (None, ""):
             raise MappingError("changelog entry without an id")
         changed_at = parse_datetime(h.get("created"), f"changelog {hid}.created")
-        author = _obj(h.get("author"), f"changelog {hid}.author")
-        author_account = map_account(author, trust_emails=trust_emails)
-        if author_account is not None:
-            accounts.append(author_account)
+        author_id = account_id(_obj(h.get("author"), f"changelog {hid}.author"))
+        if author_id is not None and author_id not in authors:
+            account = map_account(h["author"], trust_emails=trust_emails)
+            if account is not None:
+                authors[author_id] = account
         for index, item in enumerate(_list(h.get("items"), f"changelog {hid}.items")):
             it = _obj(item, f"changelog {hid}.items[{index}]") or {}
             name = it.get("field")
-            if not isinstance(name, str) or not name:
+            if not name or type(name) is not str:
                 raise MappingError(f"changelog {hid}.items[{index}] names no field")
             changes.append(
                 IssueChange(
@@ -449,15 +457,15 @@ def map_changes(
                     issue_external_id=issue_id,
                     field=name.lower(),
                     changed_at=changed_at,
-                    from_value=_opt_text(it.get("from")),
-                    from_string=_opt_text(it.get("fromString")),
-                    to_value=_opt_text(it.get("to")),
-                    to_string=_opt_text(it.get("toString")),
-                    author_id=author_account.external_id if author_account else None,
-                    field_id=_opt_text(it.get("fieldId")),
+                    from_value=text(it.get("from")),
+                    from_string=text(it.get("fromString")),
+                    to_value=text(it.get("to")),
+                    to_string=text(it.get("toString")),
+                    author_id=author_id,
+                    field_id=text(it.get("fieldId")),
                 )
             )
-    return changes, accounts
+    return changes, list(authors.values())
 
 
 def issue_updated(raw: Mapping[str, Any]) -> datetime:

@@ -179,15 +179,14 @@ class ReconcileStream(PeriodicStream):
     def read(self, cursor: dict[str, Any] | None, ctx: StreamContext) -> Iterator[Batch]:
         if not self.due(cursor, ctx):
             return
-        present: set[str] = set()
-        for page in self.client.search(
-            jql.ids_query(self.scope_key),
-            fields=["id"],
-            changelog=False,
-            page_size=self.config.id_page_size,
-        ):
-            self.runtime.check_stop()
-            present.update(str(i["id"]) for i in page if isinstance(i, dict) and i.get("id"))
+        present, pages = self._list_ids()
+        if pages > 1 and self.client.deployment() == "cloud":
+            # search/jql page tokens are offsets: an issue deleted while we page moves the
+            # rest one place forward, and the one at a page boundary goes unlisted, which
+            # would mark it deleted here. A second listing is cheap (5,000 ids a page) and
+            # an issue missing from both is gone. Data Center paging checks this itself.
+            again, _ = self._list_ids()
+            present |= again
         deletions = IssueDeletions(
             scope_key=self.scope_key,
             present_external_ids=frozenset(present),
@@ -200,6 +199,20 @@ class ReconcileStream(PeriodicStream):
             cursor={self.stamp: _iso(ctx.run_started_at)},
             progress=(len(present), len(present)),
         )
+
+    def _list_ids(self) -> tuple[set[str], int]:
+        present: set[str] = set()
+        pages = 0
+        for page in self.client.search(
+            jql.ids_query(self.scope_key),
+            fields=["id"],
+            changelog=False,
+            page_size=self.config.id_page_size,
+        ):
+            self.runtime.check_stop()
+            pages += 1
+            present.update(str(i["id"]) for i in page.issues if isinstance(i, dict) and i.get("id"))
+        return present, pages
 
 
 class IssuesStream(JiraStream):
@@ -219,22 +232,38 @@ class IssuesStream(JiraStream):
         if state.retry:
             yield from self._retry(state, ctx, field_ids, fields)
 
-        since = None
+        lower = None
         if state.watermark is not None:
-            since = jql.window_start(state.watermark, self.config.overlap, self.client.time_zone())
-        query = jql.issues_query(self.scope_key, since)
+            lower = jql.window_start(state.watermark, self.config.overlap, self.client.time_zone())
         done = 0
         emitted = False
-        for page in self.client.search(
-            query, fields=fields, changelog=True, page_size=self.config.page_size
-        ):
-            self.runtime.check_stop()
-            records, errors, page_max = self._map_page(page, state, field_ids, base)
-            if page_max is not None:
-                state.advance(page_max)
-            done += len(page)
-            yield Batch(records=records, errors=errors, cursor=state.dump(), progress=(done, None))
-            emitted = True
+        while True:
+            # Keyset paging: each page is a fresh query starting at the minute of the newest
+            # issue seen so far, so an issue deleted or updated while we page cannot shift
+            # another one past us (offset-style page tokens would). Issues re-read from that
+            # minute are dropped as boundary duplicates. A page that cannot move the start
+            # forward (all in one minute) is followed by the query's own next page.
+            query = jql.issues_query(self.scope_key, lower)
+            moved_on = False
+            for page in self.client.search(
+                query, fields=fields, changelog=True, page_size=self.config.page_size
+            ):
+                self.runtime.check_stop()
+                records, errors, page_max = self._map_page(page.issues, state, field_ids, base)
+                if page_max is not None:
+                    state.advance(page_max)
+                done += len(page.issues)
+                yield Batch(
+                    records=records, errors=errors, cursor=state.dump(), progress=(done, None)
+                )
+                emitted = True
+                if page_max is not None and not page.last:
+                    start = jql.window_start(page_max, timedelta(0), self.client.time_zone())
+                    if lower is None or start > lower:
+                        lower, moved_on = start, True
+                        break
+            if not moved_on:
+                break
         if not emitted:
             yield Batch(cursor=state.dump())
 

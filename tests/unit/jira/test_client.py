@@ -156,7 +156,8 @@ def test_cloud_search_follows_next_page_token_until_is_last(http):
     pages = list(
         make_client().search("project = PROJ", fields=["summary"], changelog=True, page_size=2)
     )
-    assert [[i["id"] for i in page] for page in pages] == [["1", "2"], ["3", "4"], ["5"]]
+    assert [[i["id"] for i in page.issues] for page in pages] == [["1", "2"], ["3", "4"], ["5"]]
+    assert [page.last for page in pages] == [False, False, True]
 
 
 def test_cloud_search_refuses_to_loop_on_a_repeated_token(http):
@@ -186,7 +187,12 @@ def test_data_center_pages_by_offset_rereading_one_issue_to_check_nothing_moved(
     _dc_search(http, 4, [5, 6, 7], total=7)
     client = make_client(url=DC, email=None, deployment="datacenter")
     pages = list(client.search("project = OPS", fields=["id"], changelog=False, page_size=3))
-    assert [[i["id"] for i in page] for page in pages] == [["1", "2", "3"], ["4", "5"], ["6", "7"]]
+    assert [[i["id"] for i in page.issues] for page in pages] == [
+        ["1", "2", "3"],
+        ["4", "5"],
+        ["6", "7"],
+    ]
+    assert pages[-1].last
 
 
 def test_data_center_paging_starts_over_when_an_update_shifts_the_results(http):
@@ -200,7 +206,7 @@ def test_data_center_paging_starts_over_when_an_update_shifts_the_results(http):
     seen = [
         i["id"]
         for page in client.search("q", fields=["id"], changelog=False, page_size=3)
-        for i in page
+        for i in page.issues
     ]
     assert {"1", "2", "3", "4", "5"} <= set(seen)
 

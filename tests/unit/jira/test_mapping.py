@@ -244,12 +244,14 @@ def test_string_story_points_are_accepted():
 
 
 def test_discover_fields_by_schema_and_name_overrides_win():
+    # Cloud: the Jira Software estimate field, not the legacy (empty) "Story Points" number
     found = discover_fields(p.FIELDS_LISTING)
     assert found == FieldIds(
-        story_points=p.POINTS_FIELD, sprint=p.SPRINT_FIELD, epic_link=p.EPIC_LINK_FIELD
+        story_points="customfield_10030", sprint=p.SPRINT_FIELD, epic_link=p.EPIC_LINK_FIELD
     )
-    team_managed_only = [f for f in p.FIELDS_LISTING if f["id"] != p.POINTS_FIELD]
-    assert discover_fields(team_managed_only).story_points == "customfield_10030"
+    # Data Center: a number field named "Story Points"
+    data_center = [f for f in p.FIELDS_LISTING if f["id"] != "customfield_10030"]
+    assert discover_fields(data_center).story_points == p.POINTS_FIELD
     assert discover_fields(p.FIELDS_LISTING, sprint="customfield_99").sprint == "customfield_99"
     assert discover_fields([]) == FieldIds()
 

@@ -118,15 +118,24 @@ def test_full_sync_reads_everything_with_histories_and_versions(http):
             }
         ],
     )
+    # the next page is a fresh query from the minute of the newest issue so far (keyset)
+    http.get(f"{p.BASE}/rest/api/3/myself", json={"accountId": "me", "timeZone": "Europe/Berlin"})
     http.post(
         SEARCH,
-        json={"issues": [second], "isLast": True},
-        match=[matchers.json_params_matcher({"nextPageToken": "n1"}, strict_match=False)],
+        json={"issues": [first, second], "isLast": True},
+        match=[
+            matchers.json_params_matcher(
+                {
+                    "jql": 'project = "PROJ" AND updated >= "2024-03-04 11:00" ORDER BY updated ASC, key ASC'
+                },
+                strict_match=False,
+            )
+        ],
     )
 
     batches, requests = run(stream(connector(), "issues"), None, ctx(full=True))
 
-    assert requests == 5  # fields, 2 search pages, 1 bulk changelog, versions once
+    assert requests == 6  # fields, 2 search pages, 1 bulk changelog, versions once, time zone
     assert [i.key for i in records_of(batches, Issue)] == ["PROJ-41", "PROJ-42"]
     changes = [c for c in records_of(batches, IssueChange) if c.issue_external_id == "10041"]
     assert len(changes) == len({c.external_id for c in changes}) == 120
@@ -340,12 +349,18 @@ def test_reconciliation_lists_ids_and_reports_what_exists(http):
         ],
     )
     http.post(SEARCH, json={"issues": [{"id": "5"}], "isLast": True})
+    # a listing over several pages is taken twice (page tokens are offsets): issue 3 was
+    # stepped over the first time because issue 1 was deleted meanwhile
+    http.post(
+        SEARCH, json={"issues": [{"id": "2"}, {"id": "3"}], "nextPageToken": "k", "isLast": False}
+    )
+    http.post(SEARCH, json={"issues": [{"id": "5"}], "isLast": True})
     cursor = {"reconciled_at": (T_RUN - timedelta(hours=7)).isoformat()}
     batches, requests = run(stream(connector(), "reconcile"), cursor, ctx())
     (deletions,) = batches[0].records
-    assert deletions == IssueDeletions("PROJ", frozenset({"1", "2", "5"}), observed_at=T_RUN)
+    assert deletions == IssueDeletions("PROJ", frozenset({"1", "2", "3", "5"}), observed_at=T_RUN)
     assert batches[0].cursor == {"reconciled_at": T_RUN.isoformat()}
-    assert requests == 2
+    assert requests == 4
 
 
 def test_full_sync_reconciles_even_if_not_due(http):
@@ -391,3 +406,74 @@ def test_unchanged_cursor_does_not_grow(http):
     )
     batches, _ = run(stream(connector(), "issues"), old, ctx())
     assert "999" not in batches[-1].cursor["seen"]
+
+
+def test_an_issue_deleted_while_paging_cannot_make_another_one_skipped(http):
+    """Page tokens are offsets in disguise: deleting an issue already read shifts the rest
+    one place forward, and the issue at the page boundary would never be read. Each next
+    page is therefore a fresh query from the minute of the newest issue read."""
+    a = p.cloud_issue("1", "PROJ-1", updated="2024-03-05T13:10:00.000+0000")
+    b = p.cloud_issue("2", "PROJ-2", updated="2024-03-05T13:11:00.000+0000")
+    c = p.cloud_issue("3", "PROJ-3", updated="2024-03-05T13:12:00.000+0000")
+    http.get(f"{p.BASE}/rest/api/3/myself", json={"accountId": "me", "timeZone": "UTC"})
+    http.post(
+        SEARCH,
+        json={"issues": [a, b], "nextPageToken": "o2", "isLast": False},
+        match=[matchers.json_params_matcher({"maxResults": 2}, strict_match=False)],
+    )
+    # a was deleted meanwhile: offset 2 would now start after c. The keyset query finds c.
+    http.post(
+        SEARCH,
+        json={"issues": [b, c], "isLast": True},
+        match=[
+            matchers.json_params_matcher(
+                {
+                    "jql": 'project = "PROJ" AND updated >= "2024-03-05 13:11" ORDER BY updated ASC, key ASC'
+                },
+                strict_match=False,
+            )
+        ],
+    )
+    batches, requests = run(stream(connector(page_size=2), "issues"), _incremental_cursor(), ctx())
+    assert [i.key for i in records_of(batches, Issue)] == ["PROJ-1", "PROJ-2", "PROJ-3"]
+    assert requests == 3
+
+
+def test_a_page_all_in_one_minute_is_followed_by_its_own_next_page(http):
+    same = [
+        p.cloud_issue(str(n), f"PROJ-{n}", updated=f"2024-03-05T13:10:{n:02d}.000+0000")
+        for n in range(1, 5)
+    ]
+    http.get(f"{p.BASE}/rest/api/3/myself", json={"accountId": "me", "timeZone": "UTC"})
+    http.post(
+        SEARCH,
+        json={"issues": same[:2], "nextPageToken": "o2", "isLast": False},
+        match=[
+            matchers.json_params_matcher(
+                {
+                    "jql": 'project = "PROJ" AND updated >= "2024-03-05 13:02" ORDER BY updated ASC, key ASC'
+                },
+                strict_match=False,
+            )
+        ],
+    )
+    # 13:10 > 13:02: a keyset jump to 13:10 re-reads 1 and 2 and pages on by token within it
+    http.post(
+        SEARCH,
+        json={"issues": same[:2], "nextPageToken": "p2", "isLast": False},
+        match=[
+            matchers.json_params_matcher(
+                {
+                    "jql": 'project = "PROJ" AND updated >= "2024-03-05 13:10" ORDER BY updated ASC, key ASC'
+                },
+                strict_match=False,
+            )
+        ],
+    )
+    http.post(
+        SEARCH,
+        json={"issues": same[2:], "isLast": True},
+        match=[matchers.json_params_matcher({"nextPageToken": "p2"}, strict_match=False)],
+    )
+    batches, _ = run(stream(connector(page_size=2), "issues"), _incremental_cursor(), ctx())
+    assert [i.key for i in records_of(batches, Issue)] == ["PROJ-1", "PROJ-2", "PROJ-3", "PROJ-4"]
