@@ -1,0 +1,205 @@
+"""One person across Jira and GitHub: ``people`` rows and ``accounts.person_id``.
+
+Two accounts are the same person when they share a *verified* e-mail address (any tool, any
+source), or when the ``[people]`` configuration says so. Every other account is a person of
+its own, so "what is this person working on" is one query whether or not a match was found.
+Bot accounts (GitHub logins ending in ``[bot]``) belong to no person.
+
+The grouping is recomputed from all accounts on every refresh (accounts are few: people,
+not items) and only differences are written; a person keeps the id most of its accounts
+already point at, so ids are stable across runs and across a changed mapping.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, delete, insert, select, update
+
+from syncd.link.config import PeopleConfig, people_config
+from syncd.store import models as m
+
+ACCOUNTS, PEOPLE, SOURCES = m.Account.__table__, m.Person.__table__, m.Source.__table__
+
+
+@dataclass
+class PeopleReport:
+    people: int = 0
+    created: int = 0
+    updated: int = 0
+    removed: int = 0
+    accounts_moved: int = 0
+    multi_tool: int = 0  # people with accounts in more than one tool
+
+
+@dataclass(frozen=True)
+class _Account:
+    id: int
+    kind: str  # the source's kind: jira / github
+    external_id: str
+    login: str | None
+    email: str | None
+    verified: bool
+    display_name: str | None
+    person_id: int | None
+
+    @property
+    def is_bot(self) -> bool:
+        return self.kind == "github" and bool(self.login and self.login.endswith("[bot]"))
+
+
+class _Groups:
+    """Union-find over account ids."""
+
+    def __init__(self, ids: list[int]) -> None:
+        self.parent = {i: i for i in ids}
+
+    def find(self, i: int) -> int:
+        root = i
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[i] != root:
+            self.parent[i], i = root, self.parent[i]
+        return root
+
+    def union(self, ids: list[int]) -> None:
+        for other in ids[1:]:
+            a, b = self.find(ids[0]), self.find(other)
+            if a != b:
+                self.parent[max(a, b)] = min(a, b)
+
+
+def group_accounts(accounts: list[_Account], config: PeopleConfig) -> list[list[_Account]]:
+    """Accounts that are one person, each group sorted by account id. Pure."""
+    humans = [a for a in accounts if not a.is_bot]
+    groups = _Groups([a.id for a in humans])
+    by_email: dict[str, list[int]] = defaultdict(list)
+    for a in humans:
+        if a.email and a.verified:
+            by_email[a.email.strip().lower()].append(a.id)
+    for ids in by_email.values():
+        groups.union(ids)
+    jira_by_ref: dict[str, list[int]] = defaultdict(list)
+    github_by_login: dict[str, list[int]] = defaultdict(list)
+    for a in humans:
+        if a.kind == "github" and a.login:
+            github_by_login[a.login.lower()].append(a.id)
+        elif a.kind != "github":
+            for ref in (a.external_id, a.login, a.email):
+                if ref:
+                    jira_by_ref[ref.strip().lower()].append(a.id)
+    for link in config.links():
+        ids = list(jira_by_ref.get(link.jira.lower(), []))
+        if link.jira_is_email:
+            ids += by_email.get(link.jira.lower(), [])
+        for login in link.github:
+            ids += github_by_login.get(login.lower(), [])
+        if len(ids) > 1:
+            groups.union(ids)
+    members: dict[int, list[_Account]] = defaultdict(list)
+    for a in humans:
+        members[groups.find(a.id)].append(a)
+    return [sorted(group, key=lambda a: a.id) for _, group in sorted(members.items())]
+
+
+def _person_fields(group: list[_Account], config: PeopleConfig) -> tuple[str | None, str | None]:
+    """(display name, e-mail): the Jira side's name first (the name a PM knows), then
+    GitHub's profile name, then a login; a verified e-mail, Jira's first."""
+    ordered = sorted(group, key=lambda a: (a.kind != "jira", a.id))
+    name = next((a.display_name for a in ordered if a.display_name), None)
+    name = name or next((a.login for a in ordered if a.login), None)
+    email = next((a.email.lower() for a in ordered if a.email and a.verified), None)
+    if email is None:
+        refs = {a.email.lower() for a in group if a.email}
+        email = next(
+            (link.jira.lower() for link in config.links()
+             if link.jira_is_email and link.jira.lower() in refs),
+            None,
+        )  # fmt: skip
+    return name, email
+
+
+def refresh_people(
+    engine: Engine, people: PeopleConfig | Mapping[str, Any] | None = None
+) -> PeopleReport:
+    """Regroup all accounts into people and write what changed."""
+    config = people_config(people)
+    report = PeopleReport()
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        accounts = [
+            _Account(*row)
+            for row in conn.execute(
+                select(
+                    ACCOUNTS.c.id,
+                    SOURCES.c.kind,
+                    ACCOUNTS.c.external_id,
+                    ACCOUNTS.c.login,
+                    ACCOUNTS.c.email,
+                    ACCOUNTS.c.email_verified,
+                    ACCOUNTS.c.display_name,
+                    ACCOUNTS.c.person_id,
+                ).join(SOURCES, SOURCES.c.id == ACCOUNTS.c.source_id)
+            )
+        ]
+        stored_people = {
+            pid: (name, email)
+            for pid, name, email in conn.execute(
+                select(PEOPLE.c.id, PEOPLE.c.display_name, PEOPLE.c.email)
+            )
+        }
+        groups = group_accounts(accounts, config)
+        # Biggest groups choose first, so a split leaves the old id with the larger part.
+        taken: set[int] = set()
+        assignment: dict[int, int | None] = {a.id: None for a in accounts if a.is_bot}
+        for group in sorted(groups, key=lambda g: (-len(g), g[0].id)):
+            votes = Counter(
+                a.person_id for a in group if a.person_id in stored_people and a.person_id
+            )
+            person_id = next(
+                (pid for pid, _ in sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))
+                 if pid not in taken),
+                None,
+            )  # fmt: skip
+            name, email = _person_fields(group, config)
+            if person_id is None:
+                person_id = conn.execute(
+                    insert(PEOPLE)
+                    .values(display_name=name, email=email, created_at=now, updated_at=now)
+                    .returning(PEOPLE.c.id)
+                ).scalar_one()
+                report.created += 1
+            elif stored_people[person_id] != (name, email):
+                conn.execute(
+                    update(PEOPLE)
+                    .where(PEOPLE.c.id == person_id)
+                    .values(display_name=name, email=email, updated_at=now)
+                )
+                report.updated += 1
+            taken.add(person_id)
+            for a in group:
+                assignment[a.id] = person_id
+            if len({a.kind for a in group}) > 1:
+                report.multi_tool += 1
+        moves: dict[int | None, list[int]] = defaultdict(list)
+        for a in accounts:
+            if assignment.get(a.id) != a.person_id:
+                moves[assignment.get(a.id)].append(a.id)
+        for person_id, ids in moves.items():
+            for start in range(0, len(ids), 1000):
+                conn.execute(
+                    update(ACCOUNTS)
+                    .where(ACCOUNTS.c.id.in_(ids[start : start + 1000]))
+                    .values(person_id=person_id)
+                )
+            report.accounts_moved += len(ids)
+        orphans = sorted(set(stored_people) - taken)
+        if orphans:
+            conn.execute(delete(PEOPLE).where(PEOPLE.c.id.in_(orphans)))
+            report.removed = len(orphans)
+        report.people = len(taken)
+    return report
