@@ -13,39 +13,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote
 
+from .app_auth import AppAuthority
+from .errors import DOCS, ApiError, not_found
 from .model import Commit, GitHubData, Issue, PullRequest, Repo, User
 from .paging import Page
 from .render import Renderer, iso
-
-DOCS = "https://docs.github.com/rest"
-
-
-class ApiError(Exception):
-    """An error answer in GitHub's shape: ``{"message", "documentation_url", "status"}``."""
-
-    def __init__(
-        self, status: int, message: str, docs: str = DOCS, extra: dict[str, Any] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.docs = docs
-        self.extra = extra or {}
-
-    def body(self) -> dict[str, Any]:
-        # Since 2024 GitHub adds the status, as a string, to error bodies.
-        return {
-            "message": self.message,
-            **self.extra,
-            "documentation_url": self.docs,
-            "status": str(self.status),
-        }
-
-
-def not_found(docs: str = DOCS) -> ApiError:
-    return ApiError(404, "Not Found", docs)
 
 
 @dataclass
@@ -88,9 +61,10 @@ class Ctx:
     query: dict[str, list[str]]
     render: Renderer
     viewer: User
-    is_installation: bool
     view_of: Callable[[Repo], RepoView]
     rate_status: Callable[[], dict[str, int]]
+    app: AppAuthority
+    installation_id: int | None = None
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         values = self.query.get(name)
@@ -167,7 +141,7 @@ def rate_limit(ctx: Ctx) -> Reply:
 
 
 def authenticated_user(ctx: Ctx) -> Reply:
-    if ctx.is_installation:
+    if ctx.installation_id is not None:
         # An installation token acts as the app, not as a user.
         raise ApiError(
             403,
@@ -250,7 +224,7 @@ def user_repos(ctx: Ctx) -> Reply:
 
 
 def installation_repos(ctx: Ctx) -> Reply:
-    if not ctx.is_installation:
+    if not ctx.installation_id is not None:
         raise ApiError(
             403,
             "You must authenticate with an installation access token in order to list "
@@ -579,85 +553,3 @@ def list_labels(ctx: Ctx, repo: Repo) -> Reply:
     return _paged(
         ctx, labels, f"/repositories/{repo.id}/labels", lambda label: ctx.render.label(repo, label)
     )
-
-
-# -- routing ------------------------------------------------------------------------------
-
-Handler = Callable[..., Reply]
-
-
-@dataclass(frozen=True)
-class Route:
-    method: str
-    template: str  # as the request log shows it, e.g. "/repos/{o}/{r}/pulls/{n}"
-    pattern: re.Pattern[str]
-    handler: Handler
-    repo_scoped: bool
-    rate_limited: bool = True
-
-
-def _route(method: str, template: str, handler: Handler, rate_limited: bool = True) -> Route:
-    regex = re.escape(template)
-    for name in re.findall(r"\{(\w+)\}", template):
-        # A branch or ref may contain slashes ("feature/x"): it is always the last part.
-        part = f"(?P<{name}>.+)" if name in ("branch", "ref") else f"(?P<{name}>[^/]+)"
-        regex = regex.replace(re.escape("{" + name + "}"), part)
-    return Route(
-        method,
-        template,
-        re.compile(f"^{regex}$"),
-        handler,
-        template.startswith("/repos/{o}/{r}"),
-        rate_limited,
-    )
-
-
-ROUTES: tuple[Route, ...] = (
-    _route("GET", "/rate_limit", rate_limit, rate_limited=False),
-    _route("GET", "/user", authenticated_user),
-    _route("GET", "/user/repos", user_repos),
-    _route("GET", "/installation/repositories", installation_repos),
-    _route("GET", "/users/{login}", get_user),
-    _route("GET", "/orgs/{org}", get_org),
-    _route("GET", "/orgs/{org}/repos", org_repos),
-    _route("GET", "/repos/{o}/{r}", get_repo),
-    _route("GET", "/repos/{o}/{r}/issues", list_issues),
-    _route("GET", "/repos/{o}/{r}/issues/{n}", get_issue),
-    _route("GET", "/repos/{o}/{r}/pulls", list_pulls),
-    _route("GET", "/repos/{o}/{r}/pulls/{n}", get_pull),
-    _route("GET", "/repos/{o}/{r}/pulls/{n}/reviews", list_reviews),
-    _route("GET", "/repos/{o}/{r}/pulls/{n}/commits", list_pull_commits),
-    _route("GET", "/repos/{o}/{r}/commits", list_commits),
-    _route("GET", "/repos/{o}/{r}/commits/{ref}", get_commit),
-    _route("GET", "/repos/{o}/{r}/branches", list_branches),
-    _route("GET", "/repos/{o}/{r}/branches/{branch}", get_branch),
-    _route("GET", "/repos/{o}/{r}/milestones", list_milestones),
-    _route("GET", "/repos/{o}/{r}/milestones/{n}", get_milestone),
-    _route("GET", "/repos/{o}/{r}/labels", list_labels),
-)
-
-_BY_ID = re.compile(r"^/(repositories|organizations)/(\d+)(/.*)?$")
-
-
-def canonical_path(data: GitHubData, path: str) -> str:
-    """``/repositories/{id}/...`` and ``/organizations/{id}/...`` (the forms GitHub writes
-    in Link headers) as the ``/repos/{o}/{r}/...`` and ``/orgs/{org}/...`` they stand for."""
-    match = _BY_ID.match(path)
-    if not match:
-        return path
-    kind, ident, rest = match.group(1), int(match.group(2)), match.group(3) or ""
-    if kind == "repositories":
-        repo = data.repo_by_id(ident)
-        return f"/repos/{repo.full_name}{rest}" if repo else path
-    org = next((u for u in data.users.values() if u.type == "Organization" and u.id == ident), None)
-    return f"/orgs/{org.login}{rest}" if org else path
-
-
-def match(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
-    """The route for ``path`` (API prefix removed), and its decoded parameters."""
-    method = "GET" if method == "HEAD" else method
-    for route in ROUTES:
-        found = route.pattern.match(path)
-        if found and route.method == method:
-            return route, {k: unquote(v) for k, v in found.groupdict().items()}
-    return None

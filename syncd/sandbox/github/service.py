@@ -19,6 +19,11 @@ the password; the sandbox token is :attr:`GitHubService.TOKEN` unless another is
 A missing header answers 401 "Requires authentication", a wrong one 401 "Bad credentials"
 (the real service answers 404 for a private repository to an anonymous caller; the sandbox
 treats every path as private to the token, which is what syncd's ``doctor`` needs to tell).
+
+GitHub App auth: :meth:`GitHubService.app_credentials` gives the App id, installation id and
+private key (PEM); the App's JWT buys installation tokens (``ghs_...``, one hour) at
+``POST /app/installations/{id}/access_tokens``. Installation tokens have their own rate-limit
+budget and cannot read ``/user``.
 """
 
 from __future__ import annotations
@@ -37,13 +42,16 @@ from syncd.sandbox.http import Request, Response
 from syncd.sandbox.sizes import SandboxSize
 
 from . import handlers
+from .app_auth import APP_ID, AppAuthority, AppCredentials
+from .errors import ApiError, not_found
 from .evolve import Evolver
-from .generate import generate
-from .handlers import ApiError, Ctx, Reply, RepoView
+from .generate import generate, stable_id
+from .handlers import Ctx, Reply, RepoView
 from .limits import DOCS_PRIMARY, DOCS_SECONDARY, RateLimiter, RateLimitPolicy
 from .model import GitHubData, Repo, User
 from .paging import link_header
 from .render import API_PREFIX, Renderer, Urls
+from .routes import Route, canonical_path, match
 
 _BASE_HEADERS = {
     "Content-Type": "application/json; charset=utf-8",
@@ -85,9 +93,16 @@ class GitHubService:
         self.data: GitHubData = generate(size, seed, now)
         self.limiter = RateLimiter(limits or RateLimitPolicy(), clock)
         self._evolver = Evolver(self.data, size, seed, clock)
+        self.app = AppAuthority(clock, seed)
+        # What installation tokens and the App's JWT act as.
+        self._app_user = User(login="syncd-sandbox[bot]", id=stable_id("app-bot"), type="Bot")
         self._views: dict[int, RepoView] = {}
         self._requests = 0
         self._members = {u.login for u in self.data.users.values() if u.work_email}
+
+    def app_credentials(self) -> AppCredentials:
+        """The sandbox GitHub App's ids and private key (PEM), for App auth."""
+        return self.app.credentials()
 
     # -- Service protocol -----------------------------------------------------------------
 
@@ -109,33 +124,34 @@ class GitHubService:
 
     def _handle(self, request: Request, request_id: str) -> Response:
         if not request.path.startswith(API_PREFIX + "/") and request.path != API_PREFIX:
-            raise handlers.not_found()
-        principal = self._authenticate(request.headers.get("Authorization"))
+            raise not_found()
         api_path = request.path[len(API_PREFIX) :].rstrip("/") or "/"
-        path = handlers.canonical_path(self.data, api_path)
-        found = handlers.match(request.method, path)
+        found = match(request.method, canonical_path(self.data, api_path))
+        route = found[0] if found else None
+        principal = self._authenticate(request.headers.get("Authorization"), route)
         enforced = request.faults.rate_limit
         key = principal.key
 
         refusal = self.limiter.check(key, enforced)
         if refusal is not None and not (
-            refusal.kind == "primary" and found and not found[0].rate_limited
+            refusal.kind == "primary" and route is not None and not route.rate_limited
         ):
             return self._refuse(refusal, principal, request_id, enforced)
 
-        endpoint = f"{request.method} {found[0].template}" if found else ""
+        endpoint = f"{request.method} {route.template}" if route else ""
         try:
             if found is None:
-                raise handlers.not_found()
+                raise not_found()
             route, params = found
             ctx = Ctx(
                 data=self.data,
                 query=request.query,
                 render=Renderer(Urls(request.base_url), self._members),
                 viewer=principal.user,
-                is_installation=principal.installation_id is not None,
                 view_of=self._view,
                 rate_status=lambda: self.limiter.status(key, enforced),
+                app=self.app,
+                installation_id=principal.installation_id,
             )
             if route.repo_scoped:
                 repo = handlers.find_repo(self.data, params.pop("o"), params.pop("r"))
@@ -143,8 +159,7 @@ class GitHubService:
             else:
                 reply = route.handler(ctx, **params)
         except ApiError as error:
-            cost = 1
-            self.limiter.charge(key, enforced, cost)
+            self.limiter.charge(key, enforced, 1)
             response = self._error(error, request_id, self.limiter.headers(key, enforced))
             response.endpoint = endpoint
             return response
@@ -161,12 +176,18 @@ class GitHubService:
         response.rate_limit_cost = cost
         return response
 
-    def _authenticate(self, header: str | None) -> Principal:
+    def _authenticate(self, header: str | None, route: Route | None) -> Principal:
         if not header:
             raise ApiError(401, "Requires authentication")
         scheme, _, credential = header.strip().partition(" ")
         scheme = scheme.lower()
         credential = credential.strip()
+        if route is not None and route.auth == "app":
+            # App endpoints take the App's JWT, and nothing else.
+            if scheme != "bearer":
+                raise ApiError(401, "A JSON web token could not be decoded")
+            self.app.verify(credential)
+            return Principal(key=f"app:{APP_ID}", user=self._app_user)
         if scheme == "basic":
             try:
                 decoded = base64.b64decode(credential).decode("utf-8")
@@ -178,6 +199,13 @@ class GitHubService:
         if credential and credential == self.token:
             viewer = self.data.viewer
             return Principal(key=f"user:{viewer.id}", user=viewer)
+        installation = self.app.installation_of(credential)
+        if installation is not None:
+            return Principal(
+                key=f"installation:{installation}",
+                user=self._app_user,
+                installation_id=installation,
+            )
         raise ApiError(401, "Bad credentials")
 
     def _view(self, repo: Repo) -> RepoView:
