@@ -64,10 +64,13 @@ class Evolver:
         self.clock = clock
         self.applied = 0
         self._ids: list[int] = list(data.issues)
+        # Change times never go backwards (not before the generated data, not with a frozen clock).
+        self._last_at = data.anchor_ms
 
     def apply(self, changes: int) -> dict[str, int]:
         counts: Counter[str] = Counter()
-        now = int(self.clock() * 1000)
+        now = max(int(self.clock() * 1000), self._last_at + 1)
+        self._last_at = now + changes
         for n in range(changes):
             if self.applied < len(KINDS) and changes >= len(KINDS):
                 kind = KINDS[self.applied]
@@ -96,6 +99,7 @@ class Evolver:
 
     def _record(self, issue: Issue, at: int, author: int, *items: ChangeItem) -> None:
         t = max(at, issue.updated + 1)
+        self._last_at = max(self._last_at, t)
         issue.history.append(History(self.data.next_history_id, t, author, tuple(items)))
         self.data.next_history_id += 1
         issue.updated = t

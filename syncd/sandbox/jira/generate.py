@@ -39,7 +39,7 @@ from syncd.sandbox.jira.model import (
     User,
     Version,
 )
-from syncd.sandbox.jira.texts import LABELS, SPRINT_GOALS, summary
+from syncd.sandbox.jira.texts import AWKWARD_SUMMARIES, LABELS, LONG_SUMMARY, SPRINT_GOALS, summary
 from syncd.sandbox.people import jira_people
 from syncd.sandbox.sizes import SandboxSize
 
@@ -440,7 +440,7 @@ class _Simulator:
             project=project,
             number=number,
             type=kind,
-            summary=summary(rng, kind),
+            summary=_summary(rng, kind, number),
             status="Backlog" if kind == "Story" and rng.random() < 0.2 else "To Do",
             priority=_weighted(rng, _PRIORITY_WEIGHTS),
             reporter=reporter,
@@ -697,6 +697,16 @@ class _Simulator:
         self.by_project[issue.project].append(issue)
         if issue.type == "Epic":
             self.epics[issue.project].append(issue)
+
+
+def _summary(rng: random.Random, kind: str, number: int) -> str:
+    """Every project holds each awkward summary at least once (numbers 4, 11, 18, ...), so
+    even the small size exercises them; elsewhere they appear at random."""
+    awkward = (*AWKWARD_SUMMARIES, LONG_SUMMARY)
+    slot, rest = divmod(number - 4, 7)
+    if rest == 0 and 0 <= slot < len(awkward):
+        return awkward[slot].format(area="reporting")[:255]
+    return summary(rng, kind)
 
 
 def _strictly_increasing(times: list[int], limit: int) -> list[int]:
