@@ -12,6 +12,7 @@ from connectors.github.streams import (
     CommitsStream,
     IssuesStream,
     MilestonesStream,
+    ProfileCache,
     PullRequestsStream,
     RepoContext,
     RepositoryStream,
@@ -41,6 +42,7 @@ class GitHubConnector(Connector):
         self.config: GitHubSourceConfig = config
         self._client: GitHubClient | None = None
         self._lock = threading.Lock()
+        self._profiles = ProfileCache()  # users read once per run, whatever the repository
 
     @property
     def client(self) -> GitHubClient:
@@ -85,7 +87,17 @@ class GitHubConnector(Connector):
         if scope_key not in self.config.repos:
             raise ConfigError(f"source {self.config.name!r}: {scope_key} is not configured")
         context = RepoContext(repo=scope_key)
-        return [cls(self.client, self.config, self.runtime, context) for cls in STREAMS]  # type: ignore[call-arg]
+        streams: list[Stream] = []
+        for cls in STREAMS:
+            if cls is UsersStream:
+                streams.append(
+                    UsersStream(
+                        self.client, self.config, self.runtime, context, profiles=self._profiles
+                    )
+                )
+            else:
+                streams.append(cls(self.client, self.config, self.runtime, context))  # type: ignore[call-arg]
+        return streams
 
     def close(self) -> None:
         with self._lock:

@@ -505,12 +505,47 @@ class _BranchWalk:
 # -- users ---------------------------------------------------------------------------------
 
 
+class ProfileCache:
+    """Profiles read during one run of a source, so a user seen in several repositories is
+    read once. Lives as long as the connector (one sync run)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[str, dict[str, Any]] = {}
+
+    def get(self, login: str) -> dict[str, Any] | None:
+        with self._lock:
+            return self._entries.get(login.lower())
+
+    def put(self, login: str, entry: dict[str, Any]) -> None:
+        with self._lock:
+            self._entries[login.lower()] = entry
+
+
+def _profile_account(account_id: str, entry: Mapping[str, Any]) -> Account:
+    email = entry.get("email")
+    return Account(
+        external_id=account_id,
+        display_name=entry.get("name"),
+        email=email,
+        login=entry.get("login"),
+        email_verified=bool(email),
+    )
+
+
 class UsersStream(GitHubStream):
     """Profiles (``/users/{login}``) of the accounts this repository's streams saw: the name
-    and the public e-mail, which GitHub only allows to be a verified address. A profile is
-    read once, then again (conditionally) every ``user_refresh``."""
+    and the public e-mail, which GitHub only lets a user choose among their verified
+    addresses. A profile is read once, then again (conditionally) every ``user_refresh``;
+    in between, the accounts seen in a run are written again from the cursor's copy, so a
+    list payload (which has no e-mail) never leaves an account less known than its profile.
+    """
 
     name = "users"
+
+    def __init__(self, *args: Any, profiles: ProfileCache | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.profiles = profiles or ProfileCache()
 
     def read(self, cursor: dict[str, Any] | None, ctx: StreamContext) -> Iterator[Batch]:
         state = cursor if cursor and cursor.get("v") == VERSION and not ctx.full else {}
@@ -520,41 +555,58 @@ class UsersStream(GitHubStream):
         with self.context.lock:
             seen = dict(self.context.users)
         now = ctx.run_started_at
-        refresh = self.config.user_refresh
-        due: dict[str, str] = {}  # account id -> login to read
-        for account_id, login in sorted(seen.items()):
-            entry = known.get(account_id)
-            if entry is None or entry.get("login") != login:
-                due[account_id] = login
-        for account_id, entry in sorted(known.items()):
-            fetched = entry.get("fetched_at")
-            stale = (
-                not isinstance(fetched, str) or now - parse_time(fetched, "fetched_at") > refresh
-            )
-            if stale and account_id not in due and isinstance(entry.get("login"), str):
-                due[account_id] = entry["login"]
-        if not due:
-            return
+        wanted: dict[str, str] = dict(seen)  # account id -> login
+        for account_id, entry in known.items():
+            if account_id not in wanted and isinstance(entry.get("login"), str):
+                wanted[account_id] = entry["login"]
         records: list[Record] = []
         errors: list[ItemError] = []
-        for account_id, login in due.items():
-            self.runtime.check_stop()
-            entry = known.get(account_id, {})
-            etag = entry.get("etag") if entry.get("login") == login else None
-            try:
-                page = self.client.get(f"/users/{quote(login, safe='')}", etag=etag)
-            except NotFound:
-                known.pop(account_id, None)  # renamed or deleted: seen again under a new login
+        changed = False
+        for account_id, login in sorted(wanted.items()):
+            entry = known.get(account_id)
+            fetched = entry.get("fetched_at") if entry else None
+            fresh = (
+                entry is not None
+                and entry.get("login") == login
+                and isinstance(fetched, str)
+                and now - parse_time(fetched, "fetched_at") <= self.config.user_refresh
+            )
+            if fresh:
+                assert entry is not None
+                if account_id in seen:
+                    records.append(_profile_account(account_id, entry))
                 continue
-            if not page.not_modified:
-                account = self._mapped(
-                    records,
-                    errors,
-                    page.data,
-                    "user",
-                    lambda d=page.data: map_user(d, profile=True),
-                )
-                if account is not None:
-                    records.append(account)
-            known[account_id] = {"login": login, "etag": page.etag, "fetched_at": format_time(now)}
-        yield Batch(records=records, errors=errors, cursor={"v": VERSION, "users": known})
+            shared = self.profiles.get(login)
+            if shared is None:
+                self.runtime.check_stop()
+                etag = entry.get("etag") if entry and entry.get("login") == login else None
+                try:
+                    page = self.client.get(f"/users/{quote(login, safe='')}", etag=etag)
+                except NotFound:  # renamed or deleted: seen again under its new login
+                    changed |= known.pop(account_id, None) is not None
+                    continue
+                if page.not_modified and entry is not None:
+                    shared = {**entry, "fetched_at": format_time(now)}
+                else:
+                    account = self._mapped(
+                        records,
+                        errors,
+                        page.data,
+                        "user",
+                        lambda d=page.data: map_user(d, profile=True),
+                    )
+                    if account is None:
+                        continue
+                    shared = {
+                        "login": login,
+                        "etag": page.etag,
+                        "fetched_at": format_time(now),
+                        "name": account.display_name,
+                        "email": account.email,
+                    }
+                self.profiles.put(login, shared)
+            known[account_id] = dict(shared)
+            changed = True
+            records.append(_profile_account(account_id, shared))
+        if records or errors or changed:
+            yield Batch(records=records, errors=errors, cursor={"v": VERSION, "users": known})

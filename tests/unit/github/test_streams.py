@@ -14,6 +14,7 @@ from connectors.github.streams import (
     CommitsStream,
     IssuesStream,
     MilestonesStream,
+    ProfileCache,
     PullRequestsStream,
     RepoContext,
     RepositoryStream,
@@ -408,4 +409,30 @@ def test_users_are_read_once_with_their_verified_public_email(
         "alice.johnson@acme.example",
         True,
     )
-    assert _read(stream, first[-1].cursor) == []  # fresh enough: nothing asked
+    # Seen again in the next run, fresh enough: written again from the cursor (a list
+    # payload, which has no e-mail, must not leave it less known), with no request.
+    again = _read(stream, first[-1].cursor)
+    assert _of(again, r.Account) == [account]
+    # Not seen in a run: nothing to do at all.
+    context.users.clear()
+    assert _read(stream, first[-1].cursor) == []
+
+
+def test_a_user_seen_in_two_repositories_is_read_once(
+    mocked: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    profiles = ProfileCache()
+    streams = []
+    for repo in ("acme/api", "acme/web"):
+        context = RepoContext(repo)
+        context.users.update({"1001": "alicej"})
+        cfg = make_config(repos=["acme/api", "acme/web"])
+        client, runtime = make_client(fake_time, cfg)
+        streams.append(UsersStream(client, cfg, runtime, context, profiles=profiles))
+    mocked.get(
+        f"{API}/users/alicej",
+        json=p.profile("alicej", 1001, "Alice Johnson", None),
+        headers={"ETag": '"u"'},
+    )
+    accounts = [_of(_read(s, None), r.Account) for s in streams]
+    assert accounts[0] == accounts[1] and accounts[0][0].display_name == "Alice Johnson"
