@@ -376,3 +376,20 @@ def test_relaxed_mode_never_refuses(server: SandboxServer, api: str) -> None:
     assert not server.faults.rate_limit
     for _ in range(50):
         assert requests.get(f"{api}/repos/acme/api", headers=AUTH).status_code == 200
+
+
+def test_pull_request_commits_are_capped_at_250() -> None:
+    """Docs: "Lists a maximum of 250 commits for a pull request"."""
+    service = GitHubService(SIZES["medium"], seed=5, now=NOW)
+    repo, pull = next(
+        (r, p) for r in service.data.repos.values() for p in r.pulls.values()
+        if len(p.commit_shas) > 250
+    )  # fmt: skip
+    with SandboxServer(service) as srv:
+        url = f"{srv.url}/api/v3/repos/{repo.full_name}/pulls/{pull.number}/commits"
+        with requests.Session() as session:
+            session.headers.update(AUTH)
+            items, pages = follow(session, url, per_page=100)
+        assert len(items) == 250 and pages == 3
+        detail = requests.get(url.removesuffix("/commits"), headers=AUTH).json()
+        assert detail["commits"] == len(pull.commit_shas) > 250

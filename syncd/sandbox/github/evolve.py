@@ -35,6 +35,7 @@ KINDS: dict[str, int] = {  # kind -> weight
     "issue_reopened": 2,
     "issue_relabelled": 8,
     "milestone_changed": 3,
+    "commented": 15,  # most updated_at changes on GitHub are just a new comment
 }
 
 
@@ -258,6 +259,15 @@ class Evolver:
             message, keys = texts.commit_message(self.rng, self.keys)
             branch.head = self._commit(repo, branch.head, now, self._human(), message, keys).sha
         repo.updated_at = max(repo.updated_at, now)
+        return True
+
+    def commented(self, repo: Repo, now: int) -> bool:
+        items = list(repo.items())
+        if not items:
+            return False
+        item = self.rng.choice(items)
+        item.comments += 1
+        self._bump(repo, item, now)
         return True
 
     # -- issues and milestones ------------------------------------------------------------
