@@ -424,6 +424,20 @@ class _Simulator:
                 data.sprints_of(board.id), key=lambda s: s.sequence
             )
         self.rank_counter = 0
+        # Shared change items: most issues make the same sprint and assignee moves.
+        self._items: dict[tuple[object, ...], ChangeItem] = {}
+
+    def sprint_change(self, old: tuple[int, ...], new: tuple[int, ...]) -> ChangeItem:
+        key = ("sprint", old, new)
+        if key not in self._items:
+            self._items[key] = sprint_item(self.data, old, new)
+        return self._items[key]
+
+    def assignee_change(self, old: int | None, new: int | None) -> ChangeItem:
+        key = ("assignee", old, new)
+        if key not in self._items:
+            self._items[key] = assignee_item(self.data, old, new)
+        return self._items[key]
 
     def simulate(self, issue_id: int, project: str, number: int, kind: str, created: int) -> None:
         data, rng = self.data, self.rng
@@ -506,7 +520,7 @@ class _Simulator:
                 first_progress = t
                 if issue.assignee is None:
                     who = team[rng.randrange(len(team))]
-                    items.append(assignee_item(data, None, who))
+                    items.append(self.assignee_change(None, who))
                     issue.assignee = who
             author = issue.assignee if issue.assignee is not None else team[0]
             if rng.random() < 0.1:
@@ -527,7 +541,7 @@ class _Simulator:
             new = team[rng.randrange(len(team))]
             if new != issue.assignee and (first_progress is None or t > first_progress):
                 events.append(
-                    (t, data.projects[project].lead, (assignee_item(data, issue.assignee, new),))
+                    (t, data.projects[project].lead, (self.assignee_change(issue.assignee, new),))
                 )
                 issue.assignee = new
 
@@ -591,7 +605,7 @@ class _Simulator:
             sprint = candidates[0] if rng.random() < 0.7 else candidates[-1]
             t = max(issue.created + MINUTE, min(sprint.created, data.anchor_ms - MINUTE))
             t = min(t, data.anchor_ms - MINUTE)
-            events.append((t, lead, (sprint_item(data, (), (sprint.id,)),)))
+            events.append((t, lead, (self.sprint_change((), (sprint.id,)),)))
             issue.sprints = (sprint.id,)
             return
         index = next(
@@ -609,7 +623,7 @@ class _Simulator:
         t = max(issue.created + 1, min(first_progress - 1, sprint.start or first_progress))
         while True:
             new = (*current, sprint.id)
-            events.append((t, lead, (sprint_item(data, current, new),)))
+            events.append((t, lead, (self.sprint_change(current, new),)))
             current = new
             done_in_sprint = resolved is not None and resolved <= (
                 sprint.complete or data.anchor_ms
