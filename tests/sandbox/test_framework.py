@@ -31,6 +31,8 @@ class EchoService:
             resp = Response.json({}, endpoint="GET /told")
             resp.wait_until = time.time() + 30
             return resp
+        if request.path == "/boom":
+            raise RuntimeError("a sandbox bug")
         if request.path == "/free":
             resp = Response.json({}, endpoint="GET /free")
             resp.rate_limit_cost = 0
@@ -187,3 +189,15 @@ def test_stop_closes_keep_alive_connections():
     srv.stop()
     with pytest.raises(requests.ConnectionError):
         s.get(f"{srv.url}/echo", timeout=2)
+
+
+def test_a_failing_service_answers_500_and_keeps_serving(server, caplog):
+    r = requests.get(f"{server.url}/boom")
+    assert r.status_code == 500
+    assert "a sandbox bug" in caplog.text
+    assert requests.get(f"{server.url}/echo").status_code == 200
+
+
+def test_unknown_control_endpoint_is_404(server):
+    r = requests.get(f"{server.url}/_sandbox/nothing")
+    assert r.status_code == 404 and "no control endpoint" in r.json()["error"]
