@@ -205,6 +205,7 @@ _TYPE_BY_NAME: dict[str, IssueType] = {
     "chore": "task",
     "epic": "epic",
 }
+_LABEL_TYPE_PRECEDENCE: tuple[IssueType, ...] = ("bug", "epic", "story", "task")
 _IN_PROGRESS_LABELS = frozenset(
     {"in progress", "in-progress", "doing", "wip", "status: in progress", "status/in progress"}
 )
@@ -230,10 +231,10 @@ def _issue_type(payload: Payload, labels: tuple[str, ...]) -> tuple[IssueType, s
     if issue_type and isinstance(issue_type.get("name"), str):
         name = issue_type["name"]
         return _TYPE_BY_NAME.get(name.lower(), "other"), name
-    for label in labels:
-        mapped = _TYPE_BY_NAME.get(label.lower())
-        if mapped:
-            return mapped, "issue"
+    from_labels = {_TYPE_BY_NAME.get(label.lower()) for label in labels}
+    for kind in _LABEL_TYPE_PRECEDENCE:  # "bug" + "enhancement": a bug
+        if kind in from_labels:
+            return kind, "issue"
     return "task", "issue"
 
 

@@ -49,6 +49,11 @@ def test_open_issue() -> None:
     assert {a.login for a in accounts} == {"alicej", "bsmith-dev"}
 
 
+def test_a_bug_labelled_enhancement_too_is_a_bug() -> None:
+    labels = [{"name": "enhancement"}, {"name": "bug"}]
+    assert map_issue({**p.ISSUE, "labels": labels}, REPO)[0].type == "bug"
+
+
 def test_closed_issue_is_done_with_its_close_time() -> None:
     issue, _, releases = map_issue(p.CLOSED_ISSUE, REPO)
     assert (issue.status, issue.type, issue.resolution) == ("done", "story", "completed")
