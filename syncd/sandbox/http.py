@@ -417,7 +417,7 @@ class SandboxServer:
         self._httpd = httpd
         host, port = httpd.server_address[:2]
         self.port = int(port)
-        self.url = f"http://{host}:{self.port}"
+        self.url = f"http://{host!s}:{self.port}"
         self._thread = threading.Thread(
             target=httpd.serve_forever,
             kwargs={"poll_interval": 0.1},
@@ -535,7 +535,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks = []
+            chunks: list[bytes] = []
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                 if size == 0:

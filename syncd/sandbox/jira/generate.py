@@ -270,10 +270,10 @@ def _issues(data: JiraData, rng: random.Random, start: int) -> None:
             plan.append((t, key, i + 1, kind))
     plan.sort()
     sim = _Simulator(data, rng)
-    for created, key, number, kind in plan:
+    for created_at, key, number, kind in plan:
         issue_id = data.next_issue_id
         data.next_issue_id += 1
-        sim.simulate(issue_id, key, number, kind, created)
+        sim.simulate(issue_id, key, number, kind, created_at)
     _assign_history_ids(data)
 
 

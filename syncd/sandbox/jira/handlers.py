@@ -42,6 +42,7 @@ from syncd.sandbox.jira.model import (
     STATUS_CATEGORIES,
     STATUSES,
     Issue,
+    Project,
 )
 from syncd.sandbox.jira.render import FieldSelection, Renderer
 
@@ -73,10 +74,22 @@ def error(status: int, *messages: str, errors: dict[str, str] | None = None) -> 
     return Response.json({"errorMessages": list(messages), "errors": errors or {}}, status=status)
 
 
-class BadRequest(Exception):
+class HandlerError(Exception):
+    """Raised by a handler to answer with Jira's error shape."""
+
+    status = 400
+
     def __init__(self, *messages: str, errors: dict[str, str] | None = None) -> None:
         super().__init__("; ".join(messages))
-        self.response = error(400, *messages, errors=errors)
+        self.response = error(self.status, *messages, errors=errors)
+
+
+class BadRequest(HandlerError):
+    status = 400
+
+
+class NotFound(HandlerError):
+    status = 404
 
 
 @dataclass
@@ -180,7 +193,7 @@ def _fingerprint(*parts: str) -> str:
 
 
 def server_info(ctx: Context, m: re.Match[str]) -> Response:
-    build = {
+    build: dict[str, Any] = {
         "baseUrl": ctx.request.base_url,
         "displayUrl": ctx.request.base_url,
         "serverTitle": "Acme Jira (syncd sandbox)",
@@ -294,29 +307,24 @@ def project_search(ctx: Context, m: re.Match[str]) -> Response:
     return Response.json(body)
 
 
-def _project_or_404(ctx: Context, key: str) -> Any:
+def _project(ctx: Context, key: str) -> Project:
     project = ctx.data.find_project(key)
     if project is None:
-        return None, error(404, f"No project could be found with key '{key}'.")
-    return project, None
+        raise NotFound(f"No project could be found with key '{key}'.")
+    return project
 
 
 def project(ctx: Context, m: re.Match[str]) -> Response:
-    found, missing = _project_or_404(ctx, m["p"])
-    return missing or Response.json(ctx.render.project_full(found))
+    return Response.json(ctx.render.project_full(_project(ctx, m["p"])))
 
 
 def project_versions(ctx: Context, m: re.Match[str]) -> Response:
-    found, missing = _project_or_404(ctx, m["p"])
-    if missing:
-        return missing
+    found = _project(ctx, m["p"])
     return Response.json([ctx.render.version(v) for v in ctx.data.versions_of(found)])
 
 
 def project_versions_paged(ctx: Context, m: re.Match[str]) -> Response:
-    found, missing = _project_or_404(ctx, m["p"])
-    if missing:
-        return missing
+    found = _project(ctx, m["p"])
     params = ctx.params()
     start = max(0, ctx.int_param(params, "startAt", 0))
     size = min(max(1, ctx.int_param(params, "maxResults", 50)), 50)

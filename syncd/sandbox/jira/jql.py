@@ -32,6 +32,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from syncd.sandbox.jira.data import JiraData
@@ -72,7 +73,7 @@ class Query:
         return issues
 
 
-_SORT_KEYS: dict[str, Callable[[Issue], object]] = {
+_SORT_KEYS: dict[str, Callable[[Issue], Any]] = {
     "updated": lambda i: i.updated,
     "created": lambda i: i.created,
     "id": lambda i: i.id,

@@ -209,7 +209,9 @@ class Renderer:
         return out
 
     def project(self, project: Project, expand: set[str] | None = None) -> dict[str, Any]:
-        out = {"expand": "description,lead,issueTypes,url,projectKeys,permissions,insight"}
+        out: dict[str, Any] = {
+            "expand": "description,lead,issueTypes,url,projectKeys,permissions,insight"
+        }
         out.update(self.project_ref(project))
         if self.cloud:
             out.update(style="classic", isPrivate=False, properties={})

@@ -237,7 +237,7 @@ class JiraService:
         )
         try:
             response = route.handler(ctx, match)
-        except h.BadRequest as exc:
+        except h.HandlerError as exc:
             response = exc.response
         response.endpoint = endpoint
         response.headers.update(limit_headers)
