@@ -146,3 +146,16 @@ def test_milestone_due_dates_slip() -> None:
     assert changed and all(m.updated_at == LATER for m in changed)
     slipped = [m for m in changed if m.state == "open" and m.due_on]
     assert all(m.due_on > (before[m.number][0] or 0) for m in slipped if m.number in before)
+
+
+def test_commit_logs_stay_exact_while_pushes_extend_them() -> None:
+    service = make()
+    for _ in range(10):
+        for repo in service.data.repos.values():
+            repo.branch_log()  # cached, then extended by the next pushes
+        service.evolve(30)
+    for repo in service.data.repos.values():
+        for branch in repo.branches.values():
+            incremental = [c.sha for c in repo.log(branch.head)]
+            repo._log_cache.clear()
+            assert incremental == [c.sha for c in repo.log(branch.head)], branch.name

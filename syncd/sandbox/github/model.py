@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 NO_KEYS: tuple[str, ...] = ()
+_LOG_CACHE_SIZE = 16  # heads per repository
 
 
 @dataclass(slots=True, eq=False)
@@ -199,26 +200,39 @@ class Repo:
 
     def touch(self) -> None:
         self.version += 1
-        self._log_cache.clear()
 
     def log(self, head_sha: str) -> list[Commit]:
         """Commits reachable from ``head_sha``, newest committer date first (as ``git log``
-        and GitHub's commit list order them when dates follow ancestry, which ours do)."""
+        and GitHub's commit list order them when dates follow ancestry, which ours do).
+
+        Commits never change once created, so a head's log never does either: it is cached
+        per head, and a commit pushed on top of a cached head extends that log instead of
+        walking the whole history again (evolve pushes all the time)."""
         cached = self._log_cache.get(head_sha)
         if cached is not None:
             return cached
-        seen: set[str] = set()
-        stack = [head_sha]
         commits = self.commits
-        while stack:
-            sha = stack.pop()
-            if sha in seen:
-                continue
-            seen.add(sha)
-            stack.extend(commits[sha].parents)
-        result = sorted(
-            (commits[s] for s in seen), key=lambda c: (c.committer_date, c.seq), reverse=True
-        )
+        head = commits[head_sha]
+        parent_log = self._log_cache.get(head.parents[0]) if len(head.parents) == 1 else None
+        if parent_log is not None and (
+            not parent_log
+            or (head.committer_date, head.seq) > (parent_log[0].committer_date, parent_log[0].seq)
+        ):
+            result = [head, *parent_log]
+        else:
+            seen: set[str] = set()
+            stack = [head_sha]
+            while stack:
+                sha = stack.pop()
+                if sha in seen:
+                    continue
+                seen.add(sha)
+                stack.extend(commits[sha].parents)
+            result = sorted(
+                (commits[s] for s in seen), key=lambda c: (c.committer_date, c.seq), reverse=True
+            )
+        if len(self._log_cache) >= _LOG_CACHE_SIZE:
+            self._log_cache.pop(next(iter(self._log_cache)))
         self._log_cache[head_sha] = result
         return result
 
