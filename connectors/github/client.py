@@ -17,7 +17,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -164,7 +164,7 @@ class GitHubClient:
 
     def pages(
         self, path: str, params: dict[str, Any] | None = None, *, etag: str | None = None
-    ) -> Iterator[Page]:
+    ) -> Generator[Page, None, None]:
         """The pages of a list, first one conditional; stops after a 304 on the first page."""
         page = self.get(path, params, etag=etag)
         yield page

@@ -68,15 +68,15 @@ class GitHubSourceConfig(SourceConfig):
 
     # Look-back subtracted from the stored watermark: covers GitHub's one-second timestamps,
     # clock skew, and writes that land while a page is being read.
-    overlap: Duration = Field(default="5m", validate_default=True)  # type: ignore[assignment]
+    overlap: Duration = Field(default="5m", validate_default=True)
     # Commits are listed by committer date; a commit made earlier and pushed (or merged)
     # later carries an older date. Each incremental commit listing reaches this far back.
-    commit_lookback: Duration = Field(default="3d", validate_default=True)  # type: ignore[assignment]
+    commit_lookback: Duration = Field(default="3d", validate_default=True)
     # The ``since`` of a list is kept stable between runs (so its ETag stays valid and an
     # unchanged list costs nothing) and moved up to the watermark at most this often.
-    since_refresh: Duration = Field(default="1d", validate_default=True)  # type: ignore[assignment]
+    since_refresh: Duration = Field(default="1d", validate_default=True)
     # How often a user's profile (name, public e-mail) is re-read.
-    user_refresh: Duration = Field(default="7d", validate_default=True)  # type: ignore[assignment]
+    user_refresh: Duration = Field(default="7d", validate_default=True)
     per_page: int = Field(default=100, ge=1, le=100)
 
     @field_validator("url")

@@ -556,9 +556,9 @@ class UsersStream(GitHubStream):
             seen = dict(self.context.users)
         now = ctx.run_started_at
         wanted: dict[str, str] = dict(seen)  # account id -> login
-        for account_id, entry in known.items():
-            if account_id not in wanted and isinstance(entry.get("login"), str):
-                wanted[account_id] = entry["login"]
+        for account_id, stored_entry in known.items():
+            if account_id not in wanted and isinstance(stored_entry.get("login"), str):
+                wanted[account_id] = stored_entry["login"]
         records: list[Record] = []
         errors: list[ItemError] = []
         changed = False
@@ -576,7 +576,7 @@ class UsersStream(GitHubStream):
                 if account_id in seen:
                     records.append(_profile_account(account_id, entry))
                 continue
-            shared = self.profiles.get(login)
+            shared: dict[str, Any] | None = self.profiles.get(login)
             if shared is None:
                 self.runtime.check_stop()
                 etag = entry.get("etag") if entry and entry.get("login") == login else None

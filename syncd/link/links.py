@@ -16,16 +16,28 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, and_, delete, exists, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from syncd.link.keys import commit_keys, pull_request_keys
 from syncd.store import models as m
 
-LINKS = m.Link.__table__
-ISSUES, SCOPES, SOURCES = m.Issue.__table__, m.Scope.__table__, m.Source.__table__
-PULLS, COMMITS, CURSORS = m.PullRequest.__table__, m.Commit.__table__, m.SyncCursor.__table__
+LINKS = cast(Table, m.Link.__table__)
+ISSUES, SCOPES = cast(Table, m.Issue.__table__), cast(Table, m.Scope.__table__)
+SOURCES, PULLS = cast(Table, m.Source.__table__), cast(Table, m.PullRequest.__table__)
+COMMITS, CURSORS = cast(Table, m.Commit.__table__), cast(Table, m.SyncCursor.__table__)
 
 STATE_SCOPE = "*"
 STATE_STREAM = "links"

@@ -16,14 +16,15 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, Table, delete, insert, select, update
 
 from syncd.link.config import PeopleConfig, people_config
 from syncd.store import models as m
 
-ACCOUNTS, PEOPLE, SOURCES = m.Account.__table__, m.Person.__table__, m.Source.__table__
+ACCOUNTS, PEOPLE = cast(Table, m.Account.__table__), cast(Table, m.Person.__table__)
+SOURCES = cast(Table, m.Source.__table__)
 
 
 @dataclass

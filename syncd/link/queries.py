@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, case, distinct, func, select
 
@@ -103,7 +104,9 @@ def link_summary(conn: Connection) -> LinkSummary:
             func.count(distinct(case((LINKS.c.issue_id.is_(None), LINKS.c.issue_key)))),
         )
     ).one()
-    by_via = dict(conn.execute(select(LINKS.c.via, func.count()).group_by(LINKS.c.via)).all())
+    by_via: dict[Any, Any] = dict(
+        conn.execute(select(LINKS.c.via, func.count()).group_by(LINKS.c.via)).all()
+    )
     return LinkSummary(
         links=total,
         linked_issues=issues,
