@@ -41,6 +41,8 @@ from syncd.sandbox.jira.model import (
     RESOLUTIONS,
     STATUS_CATEGORIES,
     STATUSES,
+    ChangeItem,
+    History,
     Issue,
     Project,
 )
@@ -501,23 +503,26 @@ def changelog_bulkfetch(ctx: Context, m: re.Match[str]) -> Response:
         if found is not None and found.id not in seen:
             seen.add(found.id)
             issues.append(found)
-    entries: list[tuple[int, int, dict[str, Any]]] = []
+    wanted_fields = set(field_ids)
+
+    def matches(item: ChangeItem) -> bool:
+        name, field_id = ctx.render.item_field(item)
+        return field_id in wanted_fields or name in wanted_fields
+
+    # Sort and page the raw histories; render only the page.
+    entries: list[tuple[int, int, History]] = []
     for found in issues:
         for h in found.history:
-            rendered = ctx.render.history(h)
-            if field_ids:
-                rendered["items"] = [
-                    i
-                    for i in rendered["items"]
-                    if i.get("fieldId") in field_ids or i["field"] in field_ids
-                ]
-                if not rendered["items"]:
+            if wanted_fields:
+                kept = tuple(i for i in h.items if matches(i))
+                if not kept:
                     continue
-            entries.append((h.created, found.id, rendered))
+                h = h._replace(items=kept)
+            entries.append((h.created, found.id, h))
     entries.sort(key=lambda e: (e[0], e[1]))
-    page = entries[start : start + size]
+    page = [(issue_id, ctx.render.history(h)) for _, issue_id, h in entries[start : start + size]]
     grouped: list[dict[str, Any]] = []
-    for _, issue_id, rendered in page:
+    for issue_id, rendered in page:
         if grouped and grouped[-1]["issueId"] == str(issue_id):
             grouped[-1]["changeHistories"].append(rendered)
         else:

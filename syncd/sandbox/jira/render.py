@@ -484,13 +484,18 @@ class Renderer:
             "items": [self.change_item(i) for i in h.items],
         }
 
-    def change_item(self, item: ChangeItem) -> dict[str, Any]:
+    def item_field(self, item: ChangeItem) -> tuple[str, str | None]:
+        """(field name, field id) of a change item as this deployment names them."""
         name, field_id = item.field, item.field_id
         if name.startswith("@") or (field_id or "").startswith("@"):
             custom_name, custom_id = self._custom(field_id or name)
             field_id = custom_id
             if name.startswith("@"):
                 name = custom_name
+        return name, field_id
+
+    def change_item(self, item: ChangeItem) -> dict[str, Any]:
+        name, field_id = self.item_field(item)
         out: dict[str, Any] = {"field": name, "fieldtype": item.fieldtype}
         if self.cloud and field_id:
             out["fieldId"] = field_id
