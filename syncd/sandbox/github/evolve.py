@@ -322,7 +322,7 @@ class Evolver:
         if not repo.issues or not repo.labels:
             return False
         issue = self.rng.choice(list(repo.issues.values()))
-        label = self.rng.choice(list(repo.labels.values()))
+        label = self.rng.choice([x for x in repo.labels.values() if x.name != "dependencies"])
         if label in issue.labels:
             issue.labels.remove(label)
         else:

@@ -303,6 +303,10 @@ class _RepoBuilder:
         for label_name, color, description, default in _LABELS:
             label = Label(self.data.new_id("label"), label_name, color, description, default)
             repo.labels[label_name] = label
+        # Labels people pick; "dependencies" is what the bot sets.
+        self.human_labels = [
+            label for label in repo.labels.values() if label.name != "dependencies"
+        ]
         self._milestones(repo)
         pulls = self._plan_pulls()
         issues_planned = self._plan_issues()
@@ -536,7 +540,7 @@ class _RepoBuilder:
         labels = (
             [repo.labels["dependencies"]]
             if author is people.dependabot
-            else [rng.choice(list(repo.labels.values())) for _ in range(rng.choice((0, 0, 1, 2)))]
+            else [rng.choice(self.human_labels) for _ in range(rng.choice((0, 0, 1, 2)))]
         )
         pull = PullRequest(
             id=self.data.new_id("pull"),
@@ -678,9 +682,7 @@ class _RepoBuilder:
             body=body,
             user=author,
             labels=list(
-                dict.fromkeys(
-                    rng.choice(list(repo.labels.values())) for _ in range(rng.randint(0, 3))
-                )
+                dict.fromkeys(rng.choice(self.human_labels) for _ in range(rng.randint(0, 3)))
             ),
             state="open" if open_ else "closed",
             state_reason=None,

@@ -128,7 +128,13 @@ class GitHubService:
         api_path = request.path[len(API_PREFIX) :].rstrip("/") or "/"
         found = match(request.method, canonical_path(self.data, api_path))
         route = found[0] if found else None
-        principal = self._authenticate(request.headers.get("Authorization"), route)
+        endpoint = f"{request.method} {route.template}" if route else ""
+        try:
+            principal = self._authenticate(request.headers.get("Authorization"), route)
+        except ApiError as error:
+            response = self._error(error, request_id, self.limiter.unauthenticated_headers())
+            response.endpoint = endpoint
+            return response
         enforced = request.faults.rate_limit
         key = principal.key
 
@@ -136,9 +142,10 @@ class GitHubService:
         if refusal is not None and not (
             refusal.kind == "primary" and route is not None and not route.rate_limited
         ):
-            return self._refuse(refusal, principal, request_id, enforced)
+            response = self._refuse(refusal, principal, request_id, enforced)
+            response.endpoint = endpoint
+            return response
 
-        endpoint = f"{request.method} {route.template}" if route else ""
         try:
             if found is None:
                 raise not_found()
