@@ -489,6 +489,7 @@ class _RepoBuilder:
     ) -> None:
         rng, people = self.rng, self.people
         author = plan.author
+        body: str | None
         if author is people.dependabot:
             title, branch, body = texts.dependency_pr(rng)
             found: dict[str, tuple[str, ...]] = {}

@@ -98,7 +98,7 @@ def parse_time(value: str | None, name: str, docs: str) -> int | None:
 
 
 def _choice(value: str | None, allowed: Sequence[str], default: str) -> str:
-    return value if value in allowed else default
+    return value if value is not None and value in allowed else default
 
 
 def _paged(ctx: Ctx, items: Sequence[Any], link_path: str, render: Callable[[Any], Any]) -> Reply:

@@ -32,6 +32,11 @@ def _int(value: str | None, default: int) -> int:
         return default
 
 
+def _first(query: dict[str, list[str]], name: str) -> str | None:
+    values = query.get(name)
+    return values[0] if values else None
+
+
 @dataclass(frozen=True)
 class Page:
     number: int  # 1-based
@@ -39,10 +44,10 @@ class Page:
 
     @classmethod
     def from_query(cls, query: dict[str, list[str]]) -> Page:
-        per_page = _int((query.get("per_page") or [None])[0], DEFAULT_PER_PAGE)
+        per_page = _int(_first(query, "per_page"), DEFAULT_PER_PAGE)
         if per_page < 1:
             per_page = DEFAULT_PER_PAGE
-        number = max(1, _int((query.get("page") or [None])[0], 1))
+        number = max(1, _int(_first(query, "page"), 1))
         return cls(number, min(per_page, MAX_PER_PAGE))
 
     def slice(self, items: Sequence[T]) -> Sequence[T]:
