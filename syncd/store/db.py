@@ -54,6 +54,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes in WAL mode
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=60000")
+    cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB: index pages of large syncs stay hot
     cursor.close()
 
 

@@ -42,8 +42,10 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: JsonValue, list[str]: JsonValue}
 
 
-def _source_fk() -> Mapped[int]:
-    return mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+def _source_fk(*, indexed: bool = False) -> Mapped[int]:
+    """Most tables have a unique key that starts with ``source_id``, which serves lookups
+    and cascading deletes; the others ask for an index of their own."""
+    return mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=indexed)
 
 
 class Source(Base):
@@ -210,7 +212,7 @@ class SprintIssue(Base):
     issue_id: Mapped[int] = mapped_column(
         ForeignKey("issues.id", ondelete="CASCADE"), primary_key=True, index=True
     )
-    source_id: Mapped[int] = _source_fk()
+    source_id: Mapped[int] = _source_fk(indexed=True)
 
 
 class Release(Base):
@@ -258,7 +260,7 @@ class ReleaseItem(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    source_id: Mapped[int] = _source_fk()
+    source_id: Mapped[int] = _source_fk(indexed=True)
     release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"))
     issue_id: Mapped[int | None] = mapped_column(
         ForeignKey("issues.id", ondelete="CASCADE"), index=True
@@ -326,7 +328,7 @@ class Commit(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    source_id: Mapped[int] = _source_fk()
+    source_id: Mapped[int] = _source_fk(indexed=True)
     scope_id: Mapped[int] = mapped_column(ForeignKey("scopes.id", ondelete="CASCADE"))
     sha: Mapped[str] = mapped_column(String(64))
     author_id: Mapped[int | None] = mapped_column(

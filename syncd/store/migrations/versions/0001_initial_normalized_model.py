@@ -163,7 +163,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_accounts_email"), ["email"], unique=False)
         batch_op.create_index(batch_op.f("ix_accounts_login"), ["login"], unique=False)
         batch_op.create_index(batch_op.f("ix_accounts_person_id"), ["person_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_accounts_source_id"), ["source_id"], unique=False)
 
     op.create_table(
         "scopes",
@@ -184,9 +183,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_scopes")),
         sa.UniqueConstraint("source_id", "key", name=op.f("uq_scopes_source_id_key")),
     )
-    with op.batch_alter_table("scopes", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_scopes_source_id"), ["source_id"], unique=False)
-
     op.create_table(
         "sprints",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -211,9 +207,6 @@ def upgrade() -> None:
             "source_id", "external_id", name=op.f("uq_sprints_source_id_external_id")
         ),
     )
-    with op.batch_alter_table("sprints", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_sprints_source_id"), ["source_id"], unique=False)
-
     op.create_table(
         "sync_cursors",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -244,9 +237,6 @@ def upgrade() -> None:
             name=op.f("uq_sync_cursors_source_id_scope_key_stream"),
         ),
     )
-    with op.batch_alter_table("sync_cursors", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_sync_cursors_source_id"), ["source_id"], unique=False)
-
     op.create_table(
         "sync_runs",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -271,7 +261,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sync_runs")),
     )
     with op.batch_alter_table("sync_runs", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_sync_runs_source_id"), ["source_id"], unique=False)
         batch_op.create_index(
             "ix_sync_runs_stream_started",
             ["source_id", "scope_key", "stream", "started_at"],
@@ -393,7 +382,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_issues_parent_key"), ["parent_key"], unique=False)
         batch_op.create_index("ix_issues_scope_status", ["scope_id", "status"], unique=False)
         batch_op.create_index("ix_issues_scope_updated", ["scope_id", "updated_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_issues_source_id"), ["source_id"], unique=False)
         batch_op.create_index("ix_issues_source_key", ["source_id", "key"], unique=False)
 
     op.create_table(
@@ -449,7 +437,6 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_pull_requests_scope_updated", ["scope_id", "updated_at"], unique=False
         )
-        batch_op.create_index(batch_op.f("ix_pull_requests_source_id"), ["source_id"], unique=False)
 
     op.create_table(
         "releases",
@@ -486,7 +473,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("releases", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_releases_scope_id"), ["scope_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_releases_source_id"), ["source_id"], unique=False)
 
     op.create_table(
         "sync_item_errors",
@@ -521,11 +507,6 @@ def upgrade() -> None:
             name=op.f("uq_sync_item_errors_source_id_scope_key_stream_item"),
         ),
     )
-    with op.batch_alter_table("sync_item_errors", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_sync_item_errors_source_id"), ["source_id"], unique=False
-        )
-
     op.create_table(
         "issue_changes",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -571,7 +552,6 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_issue_changes_issue_changed", ["issue_id", "changed_at"], unique=False
         )
-        batch_op.create_index(batch_op.f("ix_issue_changes_source_id"), ["source_id"], unique=False)
 
     op.create_table(
         "issue_links",
@@ -609,7 +589,6 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("issue_links", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_issue_links_source_id"), ["source_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_issue_links_to_issue_external_id"),
             ["to_issue_external_id"],
@@ -763,7 +742,6 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_reviews_pull_request_id"), ["pull_request_id"], unique=False
         )
-        batch_op.create_index(batch_op.f("ix_reviews_source_id"), ["source_id"], unique=False)
 
     op.create_table(
         "sprint_issues",
@@ -805,7 +783,6 @@ def downgrade() -> None:
 
     op.drop_table("sprint_issues")
     with op.batch_alter_table("reviews", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_reviews_source_id"))
         batch_op.drop_index(batch_op.f("ix_reviews_pull_request_id"))
 
     op.drop_table("reviews")
@@ -844,26 +821,19 @@ def downgrade() -> None:
     with op.batch_alter_table("issue_links", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_issue_links_to_issue_id"))
         batch_op.drop_index(batch_op.f("ix_issue_links_to_issue_external_id"))
-        batch_op.drop_index(batch_op.f("ix_issue_links_source_id"))
 
     op.drop_table("issue_links")
     with op.batch_alter_table("issue_changes", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_issue_changes_source_id"))
         batch_op.drop_index("ix_issue_changes_issue_changed")
         batch_op.drop_index("ix_issue_changes_field_changed")
 
     op.drop_table("issue_changes")
-    with op.batch_alter_table("sync_item_errors", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_sync_item_errors_source_id"))
-
     op.drop_table("sync_item_errors")
     with op.batch_alter_table("releases", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_releases_source_id"))
         batch_op.drop_index(batch_op.f("ix_releases_scope_id"))
 
     op.drop_table("releases")
     with op.batch_alter_table("pull_requests", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_pull_requests_source_id"))
         batch_op.drop_index("ix_pull_requests_scope_updated")
         batch_op.drop_index("ix_pull_requests_scope_state")
         batch_op.drop_index(batch_op.f("ix_pull_requests_author_id"))
@@ -871,7 +841,6 @@ def downgrade() -> None:
     op.drop_table("pull_requests")
     with op.batch_alter_table("issues", schema=None) as batch_op:
         batch_op.drop_index("ix_issues_source_key")
-        batch_op.drop_index(batch_op.f("ix_issues_source_id"))
         batch_op.drop_index("ix_issues_scope_updated")
         batch_op.drop_index("ix_issues_scope_status")
         batch_op.drop_index(batch_op.f("ix_issues_parent_key"))
@@ -888,23 +857,12 @@ def downgrade() -> None:
     op.drop_table("commits")
     with op.batch_alter_table("sync_runs", schema=None) as batch_op:
         batch_op.drop_index("ix_sync_runs_stream_started")
-        batch_op.drop_index(batch_op.f("ix_sync_runs_source_id"))
 
     op.drop_table("sync_runs")
-    with op.batch_alter_table("sync_cursors", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_sync_cursors_source_id"))
-
     op.drop_table("sync_cursors")
-    with op.batch_alter_table("sprints", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_sprints_source_id"))
-
     op.drop_table("sprints")
-    with op.batch_alter_table("scopes", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_scopes_source_id"))
-
     op.drop_table("scopes")
     with op.batch_alter_table("accounts", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_accounts_source_id"))
         batch_op.drop_index(batch_op.f("ix_accounts_person_id"))
         batch_op.drop_index(batch_op.f("ix_accounts_login"))
         batch_op.drop_index(batch_op.f("ix_accounts_email"))
