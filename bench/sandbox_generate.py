@@ -11,6 +11,7 @@ of pulls and of issues. Prints one block of figures per service; never part of t
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import resource
 import statistics
@@ -45,6 +46,7 @@ def measure_jira(size: str, seed: int) -> dict[str, Any]:
     started = time.perf_counter()
     service = JiraService(size, seed)
     generated = time.perf_counter() - started
+    gc.freeze()  # as serve() does: keep full GC passes over the data from stalling requests
     figures: dict[str, Any] = {
         "service": "jira",
         "size": size,
@@ -127,6 +129,7 @@ def measure_github(size: str, seed: int) -> dict[str, Any]:
     started = time.perf_counter()
     service = GitHubService(SIZES[size], seed)
     generated = time.perf_counter() - started
+    gc.freeze()
     figures: dict[str, Any] = {
         "service": "github",
         "size": size,

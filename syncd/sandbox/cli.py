@@ -5,6 +5,7 @@ Kept apart from the Typer command so it can be called and tested without a CLI f
 
 from __future__ import annotations
 
+import gc
 import signal
 import sys
 import threading
@@ -49,6 +50,10 @@ def serve(
             evolve_rate=evolve,
             jira_deployment=jira_deployment,
         ) as sandbox:
+            # The generated data is millions of long-lived objects: a full cyclic GC pass over
+            # them takes seconds (large size) and would stall requests at random. This process
+            # exists to serve them, so move them out of the collector's sight.
+            gc.freeze()
             print(sandbox.describe(), file=stream)
             print("\nServing; press Ctrl-C to stop.", file=stream, flush=True)
             stop.wait()
