@@ -77,14 +77,15 @@ def run(url: str, issues: int, batch: int, changes_per_issue: int) -> None:
     upgrade(db)
     with db.begin() as conn:
         source_id = conn.execute(
-            m.Source.__table__.insert()
+            m.table(m.Source)
+            .insert()
             .values(name="bench", kind="jira", base_url="https://x", created_at=T0)
             .returning(m.Source.id)
         ).scalar_one()
         conn.execute(
-            m.Scope.__table__.insert().values(
-                source_id=source_id, kind="jira_project", key="PROJ", name="PROJ", stored_at=T0
-            )
+            m.table(m.Scope)
+            .insert()
+            .values(source_id=source_id, kind="jira_project", key="PROJ", name="PROJ", stored_at=T0)
         )
     writer = BatchWriter(db, source_id)
     batches = [

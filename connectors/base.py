@@ -43,7 +43,7 @@ class SourceConfig(BaseModel):
     url: str
     token: SecretStr | None = None
     token_env: str | None = None
-    interval: Duration = Field(default="5m", validate_default=True)  # type: ignore[assignment]
+    interval: Duration = Field(default="5m", validate_default=True)
     max_requests_per_second: float | None = Field(default=None, gt=0)
     concurrency: int = Field(default=4, ge=1, le=32)
     timeout_s: float = Field(default=30.0, gt=0)

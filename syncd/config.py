@@ -174,7 +174,7 @@ def _source(
     if isinstance(raw.get("name"), str):
         where = f"{origin}: sources[{index}] ({raw['name']})"
     kind = raw.get("kind")
-    if kind not in connectors:
+    if not isinstance(kind, str) or kind not in connectors:
         known = ", ".join(sorted(connectors)) or "none installed"
         raise ConfigError(f"{where}.kind: {kind!r} is not a known connector (known: {known})")
     raw = dict(raw)

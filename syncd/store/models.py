@@ -20,6 +20,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     text,
@@ -40,6 +41,11 @@ NAMING_CONVENTION = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: JsonValue, list[str]: JsonValue}
+
+
+def table(model: type[Base]) -> Table:
+    """A model's Table, typed as one (``__table__`` is typed as a plain FromClause)."""
+    return Base.metadata.tables[model.__tablename__]
 
 
 def _source_fk(*, indexed: bool = False) -> Mapped[int]:

@@ -164,7 +164,7 @@ def _execute(conn: Connection, shape: _Shape, rows: Sequence[dict[str, Any]]) ->
         _compiled[cache_key] = (sql, converters)
     sql, converters = _compiled[cache_key]
     if dialect.name == "sqlite":
-        conn.exec_driver_sql(sql, _tuples(rows, shape.columns, converters))  # type: ignore[arg-type]
+        conn.exec_driver_sql(sql, _tuples(rows, shape.columns, converters))
         return
     # PostgreSQL: one statement per batch, each column sent as one array and unnested, so
     # the statement text (and its plan) is the same whatever the batch size.

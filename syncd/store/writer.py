@@ -23,12 +23,12 @@ from syncd import records as r
 from syncd.store import models as m
 from syncd.store.upsert import id_map, insert_missing, upsert
 
-SCOPES, ACCOUNTS, ISSUES = m.Scope.__table__, m.Account.__table__, m.Issue.__table__
-CHANGES, LINKS, SPRINTS = m.IssueChange.__table__, m.IssueLink.__table__, m.Sprint.__table__
-SPRINT_ISSUES, RELEASES = m.SprintIssue.__table__, m.Release.__table__
-RELEASE_ITEMS, PULLS = m.ReleaseItem.__table__, m.PullRequest.__table__
-REVIEWS, COMMITS = m.Review.__table__, m.Commit.__table__
-CURSORS, ITEM_ERRORS = m.SyncCursor.__table__, m.SyncItemError.__table__
+SCOPES, ACCOUNTS, ISSUES = m.table(m.Scope), m.table(m.Account), m.table(m.Issue)
+CHANGES, LINKS, SPRINTS = m.table(m.IssueChange), m.table(m.IssueLink), m.table(m.Sprint)
+SPRINT_ISSUES, RELEASES = m.table(m.SprintIssue), m.table(m.Release)
+RELEASE_ITEMS, PULLS = m.table(m.ReleaseItem), m.table(m.PullRequest)
+REVIEWS, COMMITS = m.table(m.Review), m.table(m.Commit)
+CURSORS, ITEM_ERRORS = m.table(m.SyncCursor), m.table(m.SyncItemError)
 
 _STUB_RELEASE_KIND = {"jira_project": "jira_version", "github_repo": "github_milestone"}
 

@@ -32,8 +32,8 @@ from syncd.sync.progress import NullProgress, Progress
 
 log = logging.getLogger("syncd.sync")
 
-SOURCES, SCOPES = m.Source.__table__, m.Scope.__table__
-RUNS, CURSORS = m.SyncRun.__table__, m.SyncCursor.__table__
+SOURCES, SCOPES = m.table(m.Source), m.table(m.Scope)
+RUNS, CURSORS = m.table(m.SyncRun), m.table(m.SyncCursor)
 
 
 def _now() -> datetime:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine, and_, func, select
+from sqlalchemy.orm import Session
 
 from syncd.store import models as m
 
@@ -84,9 +85,9 @@ def stream_statuses(db: Engine) -> list[StreamStatus]:
 
 
 def recent_item_errors(db: Engine, limit: int = 20) -> list[m.SyncItemError]:
-    with db.connect() as conn:
+    with Session(db) as session:
         return list(
-            conn.execute(
+            session.scalars(
                 select(m.SyncItemError).order_by(m.SyncItemError.last_seen_at.desc()).limit(limit)
-            ).all()
+            )
         )

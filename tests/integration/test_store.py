@@ -62,15 +62,16 @@ def test_upgrade_creates_every_table_of_the_model_and_is_idempotent(db: Engine) 
 def _source(db: Engine, scopes: tuple[str, ...] = ("PROJ",)) -> BatchWriter:
     with db.begin() as conn:
         source_id = conn.execute(
-            m.Source.__table__.insert()
+            m.table(m.Source)
+            .insert()
             .values(name="jira", kind="jira", base_url="https://x", created_at=T0)
             .returning(m.Source.id)
         ).scalar_one()
         for key in scopes:
             conn.execute(
-                m.Scope.__table__.insert().values(
-                    source_id=source_id, kind="jira_project", key=key, name=key, stored_at=T0
-                )
+                m.table(m.Scope)
+                .insert()
+                .values(source_id=source_id, kind="jira_project", key=key, name=key, stored_at=T0)
             )
     return BatchWriter(db, source_id)
 
