@@ -201,8 +201,8 @@ def sync(
         raise typer.Exit(1)
 
 
-def print_report(report, seconds: float) -> None:  # type: ignore[no-untyped-def]
-    table = Table(title=f"sync finished in {seconds:.1f}s", title_justify="left")
+def print_report(report, seconds: float, title: str = "sync") -> None:  # type: ignore[no-untyped-def]
+    table = Table(title=f"{title} finished in {seconds:.1f}s", title_justify="left")
     for col in ("source", "scope", "stream", "status", "records", "requests", "skipped", "time"):
         table.add_column(
             col, justify="right" if col in ("records", "requests", "skipped", "time") else "left"
@@ -225,6 +225,34 @@ def print_report(report, seconds: float) -> None:  # type: ignore[no-untyped-def
     for r in report.results:
         if r.error and r.source not in report.source_errors:
             err.print(f"{r.source} {r.scope} {r.stream}: {r.error}", markup=False, style="red")
+
+
+def print_stream_summary(report, seconds: float, title: str) -> None:  # type: ignore[no-untyped-def]
+    """One row per source and stream, summed over scopes."""
+    rows: dict[tuple[str, str], list] = {}
+    for r in report.results:
+        row = rows.setdefault((r.source, r.stream), [0, 0, 0, 0.0, set()])
+        row[0] += r.records
+        row[1] += r.requests
+        row[2] += r.item_errors
+        row[3] += r.seconds
+        row[4].add(r.status)
+    table = Table(title=f"{title}: {seconds:.1f}s", title_justify="left")
+    for col in ("source", "stream", "records", "requests", "skipped", "time", "status"):
+        table.add_column(col, justify="left" if col in ("source", "stream", "status") else "right")
+    for (source, stream), (records, requests, skipped, secs, statuses) in rows.items():
+        table.add_row(
+            source,
+            stream,
+            f"{records:,}",
+            f"{requests:,}",
+            str(skipped),
+            f"{secs:.1f}s",
+            ", ".join(sorted(statuses)),
+        )
+    out.print(table)
+    for name, error in report.source_errors.items():
+        err.print(f"source {name} failed: {error}", markup=False, style="red")
 
 
 @app.command()
@@ -354,6 +382,80 @@ def doctor(config: ConfigOption = None) -> None:
             failures += 1
             out.print(f"[red]FAIL[/red] source {cfg.name}: {escape(result.detail)}")
     if failures:
+        raise typer.Exit(1)
+
+
+# -- sandbox and demo --------------------------------------------------------------------
+
+
+@app.command()
+def sandbox(
+    size: Annotated[str, typer.Option(help="small, medium or large.")] = "small",
+    seed: Annotated[int, typer.Option(help="Same seed, same data.")] = 1,
+    jira_port: Annotated[int, typer.Option(help="0: any free port.")] = 0,
+    github_port: Annotated[int, typer.Option(help="0: any free port.")] = 0,
+    evolve: Annotated[
+        float | None, typer.Option(help="Changes per minute applied to each service.")
+    ] = None,
+    faults: Annotated[
+        str | None,
+        typer.Option(
+            help="e.g. latency_ms=50,error_rate=0.1,reset_rate=0.01,truncate_rate=0.01,rate_limit"
+        ),
+    ] = None,
+    jira_deployment: Annotated[str, typer.Option(help="cloud or datacenter.")] = "cloud",
+) -> None:
+    """Serve a simulated Jira and GitHub on loopback until stopped (for trying syncd out)."""
+    from syncd.sandbox.cli import serve
+    from syncd.sandbox.sizes import SIZES
+
+    if size not in SIZES:
+        raise typer.BadParameter(f"must be one of {', '.join(SIZES)}", param_hint="--size")
+    if jira_deployment not in ("cloud", "datacenter"):
+        raise typer.BadParameter("must be cloud or datacenter", param_hint="--jira-deployment")
+    try:
+        code = serve(size, seed, jira_port, github_port, evolve, faults, jira_deployment)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--faults") from None
+    raise typer.Exit(code)
+
+
+@app.command()
+def demo(
+    directory: Annotated[
+        Path, typer.Option("--dir", help="Where the demo's config and database go.")
+    ] = Path("syncd-demo"),
+    size: Annotated[str, typer.Option(help="Sandbox size: small, medium or large.")] = "small",
+    seed: Annotated[int, typer.Option(help="Sandbox seed.")] = 1,
+) -> None:
+    """Start the sandbox, sync it into a fresh SQLite file, and show what syncd did."""
+    from syncd.demo import run_demo
+    from syncd.sandbox.sizes import SIZES
+
+    if size not in SIZES:
+        raise typer.BadParameter(f"must be one of {', '.join(SIZES)}", param_hint="--size")
+    if _options.log_level is None:
+        setup_logging("WARNING", _options.log_format)  # the summary tells the story
+    out.print(f"starting the sandbox ({size}) and syncing it into {directory / 'syncd.db'} ...")
+    with _progress() as progress:
+        result = run_demo(directory.resolve(), size=size, seed=seed, progress=progress)  # type: ignore[arg-type]
+    out.print()
+    print_stream_summary(result.full, result.full_seconds, "full sync")
+    print_stream_summary(
+        result.incremental, result.incremental_seconds, "incremental sync, nothing changed"
+    )
+    counts = Table(title="what the store holds", title_justify="left")
+    counts.add_column("table")
+    counts.add_column("rows", justify="right")
+    for name, count in result.counts.items():
+        counts.add_row(name, f"{count:,}")
+    out.print(counts)
+    out.print(f"database: {result.database_path}")
+    out.print(
+        f"config:   {result.config_path}  (the sandbox is stopped now; `syncd sandbox` serves it)"
+    )
+    out.print(f"try:      .venv/bin/syncd status -c {result.config_path}")
+    if not (result.full.ok and result.incremental.ok):
         raise typer.Exit(1)
 
 
