@@ -50,10 +50,16 @@ _meter: contextvars.ContextVar[RequestMeter | None] = contextvars.ContextVar(
 
 
 class RequestMeter:
-    """Counts requests sent on behalf of one stream run."""
+    """Counts requests sent on behalf of one stream run (also from helper threads the
+    stream runs in a copy of its context, hence the lock)."""
 
     def __init__(self) -> None:
         self.requests = 0
+        self._lock = threading.Lock()
+
+    def count(self) -> None:
+        with self._lock:
+            self.requests += 1
 
     def __enter__(self) -> RequestMeter:
         self._token = _meter.set(self)
@@ -293,7 +299,7 @@ class HttpPolicy:
         self.budget.acquire()
         meter = _meter.get()
         if meter is not None:
-            meter.requests += 1
+            meter.count()
         try:
             response = send()
         except (requests.ConnectionError, requests.Timeout) as exc:

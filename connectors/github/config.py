@@ -77,6 +77,14 @@ class GitHubSourceConfig(SourceConfig):
     since_refresh: Duration = Field(default="1d", validate_default=True)
     # How often a user's profile (name, public e-mail) is re-read.
     user_refresh: Duration = Field(default="7d", validate_default=True)
+    # Pull request sizes (additions, deletions, changed files) cost one request per pull
+    # request. They are read for open pull requests and those updated this recently (so
+    # for every pull request that changes once syncd runs); "all" reads them for every
+    # pull request on a first sync too, doubling its requests.
+    pull_request_sizes_for: Duration | Literal["all"] = Field(default="30d", validate_default=True)
+    # Threads per repository for the per-pull-request requests (review list, sizes); all
+    # share the source's request budget. 1 sends them one after another.
+    pull_request_workers: int = Field(default=4, ge=1, le=16)
     per_page: int = Field(default=100, ge=1, le=100)
 
     @field_validator("url")

@@ -12,8 +12,10 @@ the rate limit. Per repository that is 5 + (tracked branches) conditional reques
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -220,6 +222,7 @@ class _UpdatedDescStream(GitHubStream):
         raise NotImplementedError
 
     def read(self, cursor: dict[str, Any] | None, ctx: StreamContext) -> Iterator[Batch]:
+        self.ctx = ctx
         window = Window.load(cursor, full=ctx.full)
         overlap = self.config.overlap
         floor = window.floor(overlap)
@@ -316,31 +319,86 @@ class IssuesStream(_UpdatedDescStream):
 
 class PullRequestsStream(_UpdatedDescStream):
     """``/pulls`` (no ``since`` exists: newest-updated first, stop at the watermark) ->
-    PullRequest and Review. Sizes (additions, deletions, changed files) are only in the
-    single-PR payload, so each changed pull request costs its detail and its review list;
-    unchanged ones (``seen``) cost nothing."""
+    PullRequest and Review.
+
+    Each changed pull request costs its review list. Its sizes (additions, deletions,
+    changed files) are only in the single-PR payload, one more request each: they are read
+    for open pull requests and for those updated within ``pull_request_sizes_for`` (every
+    changed one, in incremental runs), so a first sync does not spend a request per pull
+    request closed years ago. Unchanged pull requests (``seen``) cost nothing. The requests
+    of one page run on ``pull_request_workers`` threads, inside the same request budget.
+    """
 
     name = "pull_requests"
     list_path = "pulls"
     uses_since = False
 
+    def _wants_sizes(self, item: Mapping[str, Any]) -> bool:
+        if has_details(item):
+            return False
+        window = self.config.pull_request_sizes_for
+        if window == "all" or item.get("state") == "open":
+            return True
+        updated = parse_time(item.get("updated_at"), "updated_at")
+        return updated >= self.ctx.run_started_at - window
+
+    def _fetch(self, item: Mapping[str, Any]) -> tuple[Mapping[str, Any] | None, list[Any]] | str:
+        """(details or None, review payloads) of one pull request, or why it has none."""
+        self.runtime.check_stop()
+        number = item["number"]
+        try:
+            details = (
+                self.client.get(f"{self.path}/pulls/{number}").data
+                if self._wants_sizes(item)
+                else None
+            )
+            reviews: list[Any] = []
+            for page in self.client.pages(
+                f"{self.path}/pulls/{number}/reviews", {"per_page": self.config.per_page}
+            ):
+                reviews.extend(self._list(page))
+        except NotFound:
+            return "gone"  # deleted between list and detail (spam removal)
+        except MappingError as exc:
+            return f"reviews: {exc}"
+        return details, reviews
+
+    def _fetch_all(
+        self, items: list[Mapping[str, Any]]
+    ) -> list[tuple[Mapping[str, Any] | None, list[Any]] | str]:
+        workers = min(self.config.pull_request_workers, len(items))
+        if workers <= 1:
+            return [self._fetch(item) for item in items]
+        pool = ThreadPoolExecutor(workers, thread_name_prefix=f"{self.repo}-pulls")
+        try:
+            # Each task in a copy of this context: requests count for this stream's run.
+            futures = [pool.submit(contextvars.copy_context().run, self._fetch, i) for i in items]
+            return [future.result() for future in futures]
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
     def map_page(
         self, items: list[Mapping[str, Any]], records: list[Record], errors: list[ItemError]
     ) -> None:
+        valid: list[Mapping[str, Any]] = []
         for item in items:
-            self.runtime.check_stop()
-            number = item.get("number")
-            if not isinstance(number, int) or item.get("id") is None:
+            if not isinstance(item.get("number"), int) or item.get("id") is None:
                 errors.append(
                     ItemError(item=item_label(item, self.repo), reason="number or id is missing")
                 )
                 continue
-            details: Mapping[str, Any] | None = None
-            if not has_details(item):
-                try:
-                    details = self.client.get(f"{self.path}/pulls/{number}").data
-                except NotFound:
-                    continue  # deleted between list and detail (spam removal): gone
+            try:
+                self._wants_sizes(item)
+            except MappingError as exc:
+                errors.append(ItemError(item=item_label(item, self.repo), reason=str(exc)))
+                continue
+            valid.append(item)
+        for item, fetched in zip(valid, self._fetch_all(valid), strict=True):
+            if isinstance(fetched, str):
+                if fetched != "gone":
+                    errors.append(ItemError(item=item_label(item, self.repo), reason=fetched))
+                continue
+            details, reviews = fetched
             mapped = self._mapped(
                 records,
                 errors,
@@ -352,19 +410,16 @@ class PullRequestsStream(_UpdatedDescStream):
                 continue
             pull, accounts, releases = mapped
             records.extend([*accounts, *releases, pull])
-            for page in self.client.pages(
-                f"{self.path}/pulls/{number}/reviews", {"per_page": self.config.per_page}
-            ):
-                for review_payload in self._list(page):
-                    review = self._mapped(
-                        records,
-                        errors,
-                        review_payload,
-                        "review",
-                        lambda r=review_payload, p=pull.external_id: map_review(r, p),
-                    )
-                    if review is not None:
-                        records.extend([*review[1], review[0]])
+            for review_payload in reviews:
+                review = self._mapped(
+                    records,
+                    errors,
+                    review_payload,
+                    "review",
+                    lambda r=review_payload, p=pull.external_id: map_review(r, p),
+                )
+                if review is not None:
+                    records.extend([*review[1], review[0]])
 
 
 # -- commits ---------------------------------------------------------------------------------
@@ -507,11 +562,13 @@ class _BranchWalk:
 
 class ProfileCache:
     """Profiles read during one run of a source, so a user seen in several repositories is
-    read once. Lives as long as the connector (one sync run)."""
+    read once, even when two repositories ask at the same moment. Lives as long as the
+    connector (one sync run)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._entries: dict[str, dict[str, Any]] = {}
+        self._reading: dict[str, threading.Lock] = {}
 
     def get(self, login: str) -> dict[str, Any] | None:
         with self._lock:
@@ -520,6 +577,11 @@ class ProfileCache:
     def put(self, login: str, entry: dict[str, Any]) -> None:
         with self._lock:
             self._entries[login.lower()] = entry
+
+    def reading(self, login: str) -> threading.Lock:
+        """Held while one thread reads ``login``; the others wait and take its result."""
+        with self._lock:
+            return self._reading.setdefault(login.lower(), threading.Lock())
 
 
 def _profile_account(account_id: str, entry: Mapping[str, Any]) -> Account:
@@ -576,37 +638,54 @@ class UsersStream(GitHubStream):
                 if account_id in seen:
                     records.append(_profile_account(account_id, entry))
                 continue
-            shared: dict[str, Any] | None = self.profiles.get(login)
+            with self.profiles.reading(login):
+                shared = self._profile(account_id, login, entry, now, records, errors, known)
             if shared is None:
-                self.runtime.check_stop()
-                etag = entry.get("etag") if entry and entry.get("login") == login else None
-                try:
-                    page = self.client.get(f"/users/{quote(login, safe='')}", etag=etag)
-                except NotFound:  # renamed or deleted: seen again under its new login
-                    changed |= known.pop(account_id, None) is not None
-                    continue
-                if page.not_modified and entry is not None:
-                    shared = {**entry, "fetched_at": format_time(now)}
-                else:
-                    account = self._mapped(
-                        records,
-                        errors,
-                        page.data,
-                        "user",
-                        lambda d=page.data: map_user(d, profile=True),
-                    )
-                    if account is None:
-                        continue
-                    shared = {
-                        "login": login,
-                        "etag": page.etag,
-                        "fetched_at": format_time(now),
-                        "name": account.display_name,
-                        "email": account.email,
-                    }
-                self.profiles.put(login, shared)
+                continue
             known[account_id] = dict(shared)
             changed = True
             records.append(_profile_account(account_id, shared))
         if records or errors or changed:
             yield Batch(records=records, errors=errors, cursor={"v": VERSION, "users": known})
+
+    def _profile(
+        self,
+        account_id: str,
+        login: str,
+        entry: dict[str, Any] | None,
+        now: datetime,
+        records: list[Record],
+        errors: list[ItemError],
+        known: dict[str, dict[str, Any]],
+    ) -> dict[str, Any] | None:
+        """The profile of ``login``: read by another repository this run, or read now."""
+        shared: dict[str, Any] | None = self.profiles.get(login)
+        if shared is None:
+            self.runtime.check_stop()
+            etag = entry.get("etag") if entry and entry.get("login") == login else None
+            try:
+                page = self.client.get(f"/users/{quote(login, safe='')}", etag=etag)
+            except NotFound:  # renamed or deleted: seen again under its new login
+                known.pop(account_id, None)
+                return None
+            if page.not_modified and entry is not None:
+                shared = {**entry, "fetched_at": format_time(now)}
+            else:
+                account = self._mapped(
+                    records,
+                    errors,
+                    page.data,
+                    "user",
+                    lambda d=page.data: map_user(d, profile=True),
+                )
+                if account is None:
+                    return None
+                shared = {
+                    "login": login,
+                    "etag": page.etag,
+                    "fetched_at": format_time(now),
+                    "name": account.display_name,
+                    "email": account.email,
+                }
+            self.profiles.put(login, shared)
+        return shared

@@ -253,13 +253,30 @@ def test_pull_requests_get_details_and_reviews_only_when_they_changed(
     assert second[-1].cursor["etag"] == 'W/"p2"'
 
 
+def test_sizes_only_for_open_and_recently_updated_pull_requests(
+    mocked: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    old_closed = {**p.PULL, "id": 90001, "number": 1, "updated_at": "2023-01-01T00:00:00Z"}
+    old_open = {**p.OPEN_DRAFT, "id": 90002, "number": 2, "updated_at": "2023-01-01T00:00:00Z"}
+    mocked.get(
+        f"{API}/repos/acme/api/pulls", json=[p.PULL, old_open, old_closed], headers={"ETag": '"e"'}
+    )
+    _register_pull(mocked, p.PULL, [])  # closed, but updated within 30 days: sizes
+    _register_pull(mocked, old_open, [])  # open: sizes
+    mocked.get(f"{API}/repos/acme/api/pulls/1/reviews", json=p.REVIEWS)  # reviews only
+    batches = _read(_stream(PullRequestsStream, fake_time, pull_request_workers=3), None)
+    sizes = {pr.number: pr.additions for pr in _of(batches, r.PullRequest)}
+    assert sizes == {9: 90, 2: 20, 1: None}
+    assert len(_of(batches, r.Review)) == 2
+
+
 def test_a_malformed_pull_request_is_reported_and_the_rest_stored(
     mocked: responses.RequestsMock, fake_time: FakeTime
 ) -> None:
     broken = {**p.OPEN_DRAFT, "id": 90012, "number": 12, "state": "weird"}
     mocked.get(f"{API}/repos/acme/api/pulls", json=[broken, p.PULL], headers={"ETag": '"e"'})
     _register_pull(mocked, p.PULL, [])
-    mocked.get(f"{API}/repos/acme/api/pulls/12", json=broken)
+    _register_pull(mocked, broken, [])
     batches = _read(_stream(PullRequestsStream, fake_time), None)
     assert [pr.number for pr in _of(batches, r.PullRequest)] == [9]
     assert [e.item for b in batches for e in b.errors] == ["acme/api#12"]
