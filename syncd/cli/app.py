@@ -39,8 +39,9 @@ config_app = typer.Typer(no_args_is_help=True, help="Configuration file.")
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
 
-out = Console()
-err = Console(stderr=True)
+# Piped output (logs, CI, `| less`) gets wide tables rather than 80 columns of ellipses.
+out = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 log = logging.getLogger("syncd")
 
 ConfigOption = Annotated[
