@@ -127,6 +127,8 @@ def test_stop_signal_mid_run_loses_nothing(db: Engine, database_url: str) -> Non
     def sigterm_at_batch_2(scope: str, batch: int) -> None:
         if batch == 2:
             os.kill(os.getpid(), signal.SIGTERM)
+            # The handler runs in the main thread; this batch is produced in a worker.
+            assert stop.wait(5), "the SIGTERM handler did not run"
 
     MemoryConnector.before_batch = sigterm_at_batch_2
     with handle_stop_signals(stop):
