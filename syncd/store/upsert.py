@@ -19,8 +19,21 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Date, Table, func, or_, select, tuple_
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Date,
+    String,
+    Table,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from syncd.store.types import UtcDateTime
 
@@ -236,6 +249,18 @@ def _sqlite_datetime(value: datetime | None) -> str | None:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
+def one_of(column: Any, values: Sequence[Any], dialect_name: str) -> Any:
+    """``column IN (values)`` with the whole list as ONE bound parameter (a JSON array on
+    SQLite, a PostgreSQL array): no per-value expansion, one cached statement."""
+    if dialect_name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(
+        select(literal_column("value")).select_from(
+            func.json_each(bindparam(None, json.dumps(list(values)), type_=String()))
+        )
+    )
+
+
 def id_map(
     conn: Connection,
     table: Table,
@@ -245,24 +270,10 @@ def id_map(
 ) -> dict[Any, int]:
     """``{key value: id}`` for the rows of ``table`` whose ``key_column`` is in ``values``."""
     wanted = list({v for v in values if v is not None})
-    found: dict[Any, int] = {}
+    if not wanted:
+        return {}
     col = table.c[key_column]
-    for start in range(0, len(wanted), 5_000):
-        stmt = select(col, table.c.id).where(col.in_(wanted[start : start + 5_000]))
-        for name, value in filters.items():
-            stmt = stmt.where(table.c[name] == value)
-        found.update({k: i for k, i in conn.execute(stmt)})
-    return found
-
-
-def pair_map(
-    conn: Connection, table: Table, columns: tuple[str, str], pairs: Iterable[tuple[Any, Any]]
-) -> dict[tuple[Any, Any], int]:
-    """Like ``id_map`` for a two-column key."""
-    wanted = list(set(pairs))
-    a, b = table.c[columns[0]], table.c[columns[1]]
-    found: dict[tuple[Any, Any], int] = {}
-    for start in range(0, len(wanted), 2_000):
-        stmt = select(a, b, table.c.id).where(tuple_(a, b).in_(wanted[start : start + 2_000]))
-        found.update({(x, y): i for x, y, i in conn.execute(stmt)})
-    return found
+    stmt = select(col, table.c.id).where(one_of(col, wanted, conn.dialect.name))
+    for name, value in filters.items():
+        stmt = stmt.where(table.c[name] == value)
+    return {k: i for k, i in conn.execute(stmt)}

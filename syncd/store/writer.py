@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from syncd import records as r
 from syncd.store import models as m
-from syncd.store.upsert import id_map, insert_missing, upsert
+from syncd.store.upsert import id_map, insert_missing, one_of, upsert
 
 SCOPES, ACCOUNTS, ISSUES = m.table(m.Scope), m.table(m.Account), m.table(m.Issue)
 CHANGES, LINKS, SPRINTS = m.table(m.IssueChange), m.table(m.IssueLink), m.table(m.Sprint)
@@ -91,6 +91,9 @@ class _BatchWrite:
             self.cursor(batch.cursor)
 
     # -- lookups -------------------------------------------------------------------------
+
+    def _one_of(self, column: Any, values: Sequence[Any]) -> Any:
+        return one_of(column, values, self.conn.dialect.name)
 
     def scope_id(self, key: str) -> int:
         if key not in self.scope_ids:
@@ -306,17 +309,15 @@ class _BatchWrite:
             )
             .scalar_subquery()
         )
-        external_ids = sorted(ids)
-        for start in range(0, len(external_ids), 5_000):
-            self.conn.execute(
-                update(LINKS)
-                .where(
-                    LINKS.c.source_id == self.source_id,
-                    LINKS.c.to_issue_id.is_(None),
-                    LINKS.c.to_issue_external_id.in_(external_ids[start : start + 5_000]),
-                )
-                .values(to_issue_id=target)
+        self.conn.execute(
+            update(LINKS)
+            .where(
+                LINKS.c.source_id == self.source_id,
+                LINKS.c.to_issue_id.is_(None),
+                self._one_of(LINKS.c.to_issue_external_id, sorted(ids)),
             )
+            .values(to_issue_id=target)
+        )
 
     def _issue_sprints(self, issues: Sequence[r.Issue], ids: dict[str, int]) -> None:
         sprint_ids = self.sprint_ids({s for i in issues for s in i.sprint_ids})
@@ -370,21 +371,18 @@ class _BatchWrite:
         """Delete children of ``parent_ids`` whose (parent, child) pair is not in ``keep``."""
         if not parent_ids:
             return
-        parents = sorted(parent_ids)
-        for start in range(0, len(parents), 5_000):
-            chunk = parents[start : start + 5_000]
-            existing = self.conn.execute(
-                select(table.c[parent_col], table.c[child_col]).where(
-                    table.c[parent_col].in_(chunk)
-                )
-            ).all()
-            for parent, child in existing:
-                if (parent, child) not in keep:
-                    self.conn.execute(
-                        delete(table).where(
-                            and_(table.c[parent_col] == parent, table.c[child_col] == child)
-                        )
+        existing = self.conn.execute(
+            select(table.c[parent_col], table.c[child_col]).where(
+                self._one_of(table.c[parent_col], sorted(parent_ids))
+            )
+        ).all()
+        for parent, child in existing:
+            if (parent, child) not in keep:
+                self.conn.execute(
+                    delete(table).where(
+                        and_(table.c[parent_col] == parent, table.c[child_col] == child)
                     )
+                )
 
     def issue_changes(self, changes: Sequence[r.IssueChange]) -> list[r.ItemError]:
         if not changes:
@@ -448,10 +446,10 @@ class _BatchWrite:
             if row.deleted_at is not None and row.external_id in d.present_external_ids
         ]
         for ids, value in ((gone, d.observed_at), (back, None)):
-            for start in range(0, len(ids), 5_000):
+            if ids:
                 self.conn.execute(
                     update(ISSUES)
-                    .where(ISSUES.c.id.in_(ids[start : start + 5_000]))
+                    .where(self._one_of(ISSUES.c.id, ids))
                     .values(deleted_at=value, stored_at=self.now)
                 )
 
@@ -531,11 +529,11 @@ class _BatchWrite:
 
     def clear_item_errors(self, items: list[str]) -> None:
         """An item that was stored now is no longer in error."""
-        for start in range(0, len(items), 5_000):
+        if items:
             self.conn.execute(
                 delete(ITEM_ERRORS).where(
                     ITEM_ERRORS.c.source_id == self.source_id,
-                    ITEM_ERRORS.c.item.in_(items[start : start + 5_000]),
+                    self._one_of(ITEM_ERRORS.c.item, items),
                 )
             )
 
