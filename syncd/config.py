@@ -24,6 +24,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from connectors.base import Connector, SourceConfig, discover
 from syncd.errors import ConfigError
+from syncd.link.config import PeopleConfig
 
 DEFAULT_PATH = Path("syncd.toml")
 
@@ -48,12 +49,6 @@ class SyncConfig(BaseModel):
     max_parallel_sources: int = Field(default=4, ge=1, le=64)
 
 
-class PeopleConfig(BaseModel):
-    """Explicit identity mapping: a list of people, each with the accounts that are them."""
-
-    model_config = ConfigDict(extra="allow")
-
-
 class Settings(BaseSettings):
     """Everything syncd is configured with. ``sources`` hold each connector's own model."""
 
@@ -65,7 +60,7 @@ class Settings(BaseSettings):
     logging: LoggingConfig = LoggingConfig()
     sync: SyncConfig = SyncConfig()
     sources: list[SourceConfig] = Field(default_factory=list)
-    people: dict[str, Any] = Field(default_factory=dict)
+    people: PeopleConfig = Field(default_factory=PeopleConfig)
     config_path: Path | None = Field(default=None, exclude=True)
 
     @classmethod
@@ -110,8 +105,13 @@ def load_settings(
     env: Mapping[str, str] | None = None,
     connectors: Mapping[str, type[Connector]] | None = None,
     require_file: bool = True,
+    database_only: bool = False,
 ) -> Settings:
-    """Read, resolve and validate the configuration; raise ConfigError naming the problem."""
+    """Read, resolve and validate the configuration; raise ConfigError naming the problem.
+
+    ``database_only`` skips the sources (and so their secrets): for commands that only read
+    the store, such as ``syncd status``, which must work without the tokens at hand.
+    """
     env = os.environ if env is None else env
     config_path = resolve_path(path, env)
     data: dict[str, Any] = {}
@@ -127,6 +127,8 @@ def load_settings(
             f"{config_path}: no such configuration file (write one with `syncd init`, "
             "or name one with --config / SYNCD_CONFIG)"
         )
+    if database_only:
+        data = {k: v for k, v in data.items() if k in ("database", "logging")}
     return settings_from_dict(
         data, env=env, connectors=connectors, origin=str(config_path), path=config_path
     )

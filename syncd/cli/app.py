@@ -75,11 +75,16 @@ def _global(
 
 
 def load(config: Path | None, *, need_sources: bool = True) -> Settings:
-    """Settings for a command; logging reconfigured with the settings' level and secrets."""
+    """Settings for a command; logging reconfigured with the settings' level and secrets.
+
+    Without ``need_sources`` only the database and logging sections are read, so commands
+    that just read the store work without the sources' tokens in the environment."""
     import os
 
     explicit = config is not None or bool(os.environ.get("SYNCD_CONFIG"))
-    settings = load_settings(config, require_file=explicit or need_sources)
+    settings = load_settings(
+        config, require_file=explicit or need_sources, database_only=not need_sources
+    )
     if need_sources and not settings.sources:
         raise ConfigError(f"{resolve_path(config, os.environ)}: no [[sources]] are configured")
     secrets = [s.token.get_secret_value() for s in settings.sources if s.token is not None]
@@ -223,6 +228,10 @@ def print_report(report, seconds: float, title: str = "sync") -> None:  # type: 
     out.print(table)
     for name, error in report.source_errors.items():
         err.print(f"source {name} failed: {error}", markup=False, style="red")
+    if report.link_error:
+        err.print(
+            f"deriving links and people failed: {report.link_error}", markup=False, style="red"
+        )
     for r in report.results:
         if r.error and r.source not in report.source_errors:
             err.print(f"{r.source} {r.scope} {r.stream}: {r.error}", markup=False, style="red")
@@ -318,19 +327,29 @@ def status(config: ConfigOption = None) -> None:
             out.print(
                 f"  {e.scope_key} {e.stream} {e.item}: {e.reason} (x{e.occurrences})", markup=False
             )
-    _print_dangling_links(engine)
+    _print_links_and_people(engine)
 
 
-def _print_dangling_links(engine: Engine) -> None:
-    try:
-        from syncd.link.status import dangling_links  # type: ignore[import-not-found]
-    except ImportError:  # linking not installed in this build
-        return
-    dangling = dangling_links(engine)
+def _print_links_and_people(engine: Engine) -> None:
+    from syncd.link.queries import dangling_keys, link_summary, people_summary
+
+    with engine.connect() as conn:
+        links, people = link_summary(conn), people_summary(conn)
+        dangling = dangling_keys(conn, limit=20)
+    out.print(
+        f"\nlinks: {links.links:,} ({links.linked_issues:,} issues, "
+        f"{links.pull_requests_with_links:,} pull requests, {links.commits_with_links:,} commits); "
+        f"people: {people.people:,} ({people.in_several_tools:,} in both tools)"
+    )
     if dangling:
-        out.print(f"\nJira keys mentioned in GitHub that name no issue ({len(dangling)}):")
-        for row in dangling[:20]:
-            out.print(f"  {row}", markup=False)
+        out.print(
+            f"Jira keys mentioned in GitHub that name no stored issue ({links.dangling_keys}):"
+        )
+        for d in dangling:
+            out.print(
+                f"  {d.key}: {d.pull_requests} pull requests, {d.commits} commits, e.g. {d.example}",
+                markup=False,
+            )
 
 
 def _age(delta) -> str:  # type: ignore[no-untyped-def]

@@ -34,6 +34,7 @@ log = logging.getLogger("syncd.sync")
 
 SOURCES, SCOPES = m.table(m.Source), m.table(m.Scope)
 RUNS, CURSORS = m.table(m.SyncRun), m.table(m.SyncCursor)
+_LINK_LOCK = threading.Lock()
 
 
 def _now() -> datetime:
@@ -58,10 +59,15 @@ class StreamResult:
 class SyncReport:
     results: list[StreamResult] = field(default_factory=list)
     source_errors: dict[str, str] = field(default_factory=dict)  # source -> why it stopped
+    link_error: str | None = None  # deriving links / people failed (the synced data stays)
 
     @property
     def ok(self) -> bool:
-        return not self.source_errors and all(r.status == "success" for r in self.results)
+        return (
+            not self.source_errors
+            and self.link_error is None
+            and all(r.status == "success" for r in self.results)
+        )
 
     @property
     def stopped(self) -> bool:
@@ -83,8 +89,10 @@ class SyncEngine:
         stop: threading.Event | None = None,
         progress: Progress | None = None,
         clock: Callable[[], datetime] = _now,
+        derive_links: bool = True,
     ) -> None:
         self.settings = settings
+        self.derive_links = derive_links
         self.db = db
         self.connectors = connectors if connectors is not None else discover()
         self.stop = stop or threading.Event()
@@ -105,7 +113,27 @@ class SyncEngine:
                 report.results.extend(results)
                 if error:
                     report.source_errors[cfg.name] = error
+        if self.derive_links and not self.stop.is_set():
+            # Incremental and cheap; run even when nothing was synced, so a changed
+            # [people] mapping takes effect on the next tick.
+            report.link_error = self._derive_links(full)
         return report
+
+    def _derive_links(self, full: bool) -> str | None:
+        """Cross-tool links and people from what the sync stored (incremental)."""
+        from syncd.link import refresh
+
+        with _LINK_LOCK:  # one derivation at a time: the daemon syncs sources in parallel
+            try:
+                result = refresh(self.db, self.settings.people, full=full)
+            except SyncdError as exc:
+                log.error("deriving links and people failed: %s", exc)
+                return str(exc)
+            except Exception as exc:  # a bug must not hide the sync's own outcome
+                log.exception("deriving links and people failed")
+                return f"internal error: {type(exc).__name__}: {exc}"
+        log.info("links and people: %s", result)
+        return None
 
     def register_source(self, cfg: SourceConfig) -> int:
         """The ``sources`` row for ``cfg`` (created or updated), by name."""
