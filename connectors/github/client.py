@@ -102,6 +102,8 @@ class GitHubClient:
         self._app_auth: Auth.AppAuth | None = None
         self._installation: _InstallationToken | None = None
         self._mint_lock = threading.Lock()
+        # At most max_in_flight requests of this source on the wire (1: one after another).
+        self._in_flight = threading.BoundedSemaphore(config.max_in_flight)
         self._mint_session: requests.Session | None = None
         auth: Auth.Auth
         if config.uses_app:
@@ -151,7 +153,8 @@ class GitHubClient:
                 )
             return _as_response("GET", url, status, response_headers, body)
 
-        response = self.policy.call(send, json_body=True)
+        with self._in_flight:
+            response = self.policy.call(send, json_body=True)
         if response.status_code == 304:
             return Page(304, None, etag, None, safe_url(url))
         return Page(
@@ -227,7 +230,8 @@ class GitHubClient:
             )
 
         try:
-            response = self.policy.call(send, json_body=True)
+            with self._in_flight:
+                response = self.policy.call(send, json_body=True)
         except NotFound:
             raise ConfigError(
                 f"source {self.source!r}: GitHub App {self.config.app_id} has no installation "

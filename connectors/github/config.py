@@ -82,9 +82,14 @@ class GitHubSourceConfig(SourceConfig):
     # for every pull request that changes once syncd runs); "all" reads them for every
     # pull request on a first sync too, doubling its requests.
     pull_request_sizes_for: Duration | Literal["all"] = Field(default="30d", validate_default=True)
-    # Threads per repository for the per-pull-request requests (review list, sizes); all
-    # share the source's request budget. 1 sends them one after another.
-    pull_request_workers: int = Field(default=4, ge=1, le=16)
+    # Requests of this source in flight at once. GitHub asks integrators to "make requests
+    # serially instead of concurrently" (docs, best practices): with more than one in
+    # flight, a request sent just before another is answered "wait" arrives while the
+    # source is told to wait. Raise it for a server without rate limits (GHES default).
+    max_in_flight: int = Field(default=1, ge=1, le=32)
+    # Threads per repository for the per-pull-request requests (review list, sizes); only
+    # useful with max_in_flight above 1.
+    pull_request_workers: int = Field(default=1, ge=1, le=16)
     per_page: int = Field(default=100, ge=1, le=100)
 
     @field_validator("url")

@@ -259,3 +259,34 @@ def test_broken_configs_say_what_is_wrong(extra: dict, problem: str) -> None:
 def test_config_normalizes_repos() -> None:
     config = make_config(repos=["acme/api.git", "/acme/web/", "ACME/api"])
     assert config.repos == ["acme/api", "acme/web"]
+
+
+@pytest.mark.parametrize(("max_in_flight", "expected"), [(1, 1), (3, 3)])
+def test_requests_of_a_source_go_one_at_a_time_unless_allowed_more(
+    mocked: responses.RequestsMock, fake_time: FakeTime, max_in_flight: int, expected: int
+) -> None:
+    import threading
+    import time
+
+    client, _ = make_client(fake_time, make_config(max_in_flight=max_in_flight))
+    lock = threading.Lock()
+    state = {"now": 0, "peak": 0}
+
+    def answer(request: object) -> tuple[int, dict, str]:
+        with lock:
+            state["now"] += 1
+            state["peak"] = max(state["peak"], state["now"])
+        time.sleep(0.05)
+        with lock:
+            state["now"] -= 1
+        return 200, {}, "[]"
+
+    mocked.add_callback(responses.GET, f"{API}/repos/acme/api/issues", callback=answer)
+    threads = [
+        threading.Thread(target=client.get, args=("/repos/acme/api/issues",)) for _ in range(6)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert state["peak"] == expected if expected == 1 else 1 < state["peak"] <= expected
