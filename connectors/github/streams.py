@@ -40,7 +40,7 @@ from connectors.github.mapping import (
     map_user,
     parse_time,
 )
-from syncd.errors import ConfigError, NotFound
+from syncd.errors import ConfigError, FatalError, NotFound
 from syncd.records import Account, Batch, ItemError, Record
 
 
@@ -97,7 +97,7 @@ class GitHubStream(Stream):
 
     def _list(self, page: Page) -> list[Any]:
         if not isinstance(page.data, list):
-            raise MappingError(f"{page.url} did not answer a list")
+            raise FatalError(f"source {self.config.name!r}: {page.url} did not answer a list")
         return page.data
 
 
@@ -218,7 +218,8 @@ class _UpdatedDescStream(GitHubStream):
 
     def map_page(
         self, items: list[Mapping[str, Any]], records: list[Record], errors: list[ItemError]
-    ) -> None:
+    ) -> list[Mapping[str, Any]]:
+        """Map ``items`` into ``records``; return the items that were mapped."""
         raise NotImplementedError
 
     def read(self, cursor: dict[str, Any] | None, ctx: StreamContext) -> Iterator[Batch]:
@@ -270,8 +271,7 @@ class _UpdatedDescStream(GitHubStream):
                     continue
                 fresh.append(item)
             records: list[Record] = []
-            self.map_page(fresh, records, errors)
-            for item in fresh:
+            for item in self.map_page(fresh, records, errors):
                 # An item updated moments before the run could change again within the same
                 # second (timestamps have one-second resolution): not "seen", read again.
                 if parse_time(item["updated_at"], "updated_at") < settled:
@@ -307,7 +307,8 @@ class IssuesStream(_UpdatedDescStream):
 
     def map_page(
         self, items: list[Mapping[str, Any]], records: list[Record], errors: list[ItemError]
-    ) -> None:
+    ) -> list[Mapping[str, Any]]:
+        mapped_items = []
         for item in items:
             mapped = self._mapped(
                 records, errors, item, "issue", lambda i=item: map_issue(i, self.repo)
@@ -315,6 +316,8 @@ class IssuesStream(_UpdatedDescStream):
             if mapped is not None:
                 issue, accounts, releases = mapped
                 records.extend([*accounts, *releases, issue])
+                mapped_items.append(item)
+        return mapped_items
 
 
 class PullRequestsStream(_UpdatedDescStream):
@@ -359,8 +362,8 @@ class PullRequestsStream(_UpdatedDescStream):
                 reviews.extend(self._list(page))
         except NotFound:
             return "gone"  # deleted between list and detail (spam removal)
-        except MappingError as exc:
-            return f"reviews: {exc}"
+        except FatalError as exc:  # one pull request's answer GitHub could not give
+            return f"reviews or details: {exc}"
         return details, reviews
 
     def _fetch_all(
@@ -379,7 +382,8 @@ class PullRequestsStream(_UpdatedDescStream):
 
     def map_page(
         self, items: list[Mapping[str, Any]], records: list[Record], errors: list[ItemError]
-    ) -> None:
+    ) -> list[Mapping[str, Any]]:
+        mapped_items: list[Mapping[str, Any]] = []
         valid: list[Mapping[str, Any]] = []
         for item in items:
             if not isinstance(item.get("number"), int) or item.get("id") is None:
@@ -410,6 +414,7 @@ class PullRequestsStream(_UpdatedDescStream):
                 continue
             pull, accounts, releases = mapped
             records.extend([*accounts, *releases, pull])
+            mapped_items.append(item)
             for review_payload in reviews:
                 review = self._mapped(
                     records,
@@ -420,6 +425,7 @@ class PullRequestsStream(_UpdatedDescStream):
                 )
                 if review is not None:
                     records.extend([*review[1], review[0]])
+        return mapped_items
 
 
 # -- commits ---------------------------------------------------------------------------------
@@ -507,7 +513,7 @@ class _BranchWalk:
             return
         head = listed[0].get("sha") if isinstance(listed[0], Mapping) else None
         if not isinstance(head, str):
-            raise MappingError(f"{first.url}: the first commit has no sha")
+            raise FatalError(f"source {stream.config.name!r}: {first.url}: a commit has no sha")
         if head in self.old:  # nothing new (e.g. a branch at the default branch's head)
             yield [], [], {"head": head, "etag": etag}
             return

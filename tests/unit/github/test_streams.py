@@ -192,6 +192,8 @@ def test_a_malformed_issue_is_reported_and_the_rest_stored(
     assert [(e.item, e.reason) for e in errors] == [
         ("acme/api#13", "state 'sideways' is neither open nor closed")
     ]
+    # Not stored, so not "seen": read again while it is inside the overlap.
+    assert batches[-1].cursor["seen"] == {}
 
 
 # -- pull requests -------------------------------------------------------------------------
