@@ -98,6 +98,8 @@ class SyncEngine:
         self.stop = stop or threading.Event()
         self.progress = progress or NullProgress()
         self.clock = clock
+        self._budgets: dict[str, RequestBudget] = {}
+        self._budgets_lock = threading.Lock()
 
     # -- public --------------------------------------------------------------------------
 
@@ -163,8 +165,19 @@ class SyncEngine:
         if cfg.kind not in self.connectors:
             raise ConfigError(f"source {cfg.name!r}: no connector of kind {cfg.kind!r} installed")
         cls = self.connectors[cfg.kind]
-        budget = RequestBudget(cfg.name, max_per_second=cfg.max_requests_per_second, stop=self.stop)
-        return cls(cfg, Runtime(source_name=cfg.name, budget=budget, stop=self.stop))
+        return cls(cfg, Runtime(source_name=cfg.name, budget=self.budget_for(cfg), stop=self.stop))
+
+    def budget_for(self, cfg: SourceConfig) -> RequestBudget:
+        """The source's request budget, kept across runs: a Retry-After window or a spent
+        rate limit learned in one daemon tick still holds in the next."""
+        with self._budgets_lock:
+            budget = self._budgets.get(cfg.name)
+            if budget is None:
+                budget = RequestBudget(
+                    cfg.name, max_per_second=cfg.max_requests_per_second, stop=self.stop
+                )
+                self._budgets[cfg.name] = budget
+            return budget
 
     # -- one source ----------------------------------------------------------------------
 

@@ -158,3 +158,20 @@ def test_safe_url_drops_credentials_and_query() -> None:
     assert (
         safe_url("https://u:p@host.example:8443/a/b?token=x#f") == "https://host.example:8443/a/b"
     )
+
+
+def test_the_engine_keeps_a_sources_budget_across_runs() -> None:
+    from syncd.config import settings_from_dict
+    from syncd.sync.engine import SyncEngine
+    from tests.support.memory_connector import MemoryConnector
+
+    settings = settings_from_dict(
+        {"sources": [{"name": "m", "kind": "memory", "url": "https://m.example", "token": "t"}]},
+        env={},
+        connectors={"memory": MemoryConnector},
+    )
+    engine = SyncEngine(settings, None, connectors={"memory": MemoryConnector})  # type: ignore[arg-type]
+    first = engine.make_connector(settings.sources[0])
+    first.runtime.budget.block_for(3600, "told to wait an hour")
+    second = engine.make_connector(settings.sources[0])
+    assert second.runtime.budget.blocked_until() == first.runtime.budget.blocked_until()
