@@ -95,6 +95,20 @@ class GitHubStream(Stream):
             )
             return None
 
+    def _batch(
+        self,
+        records: list[Record],
+        errors: list[ItemError] | None = None,
+        cursor: dict[str, Any] | None = None,
+    ) -> Batch:
+        """A batch with its accounts first, once each, in id order. Repositories synced in
+        parallel write the same accounts; one lock order in every transaction is what keeps
+        PostgreSQL from deadlocking two of them."""
+        accounts = {r.external_id: r for r in records if isinstance(r, Account)}
+        ordered: list[Record] = [accounts[k] for k in sorted(accounts)]
+        ordered.extend(r for r in records if not isinstance(r, Account))
+        return Batch(records=ordered, errors=errors or [], cursor=cursor)
+
     def _list(self, page: Page) -> list[Any]:
         if not isinstance(page.data, list):
             raise FatalError(f"source {self.config.name!r}: {page.url} did not answer a list")
@@ -136,7 +150,7 @@ class RepositoryStream(GitHubStream):
             self.context.saw([account])
         branch = data.get("default_branch")
         self.context.default_branch = branch if isinstance(branch, str) else None
-        yield Batch(
+        yield self._batch(
             records=records,
             errors=errors,
             cursor={"v": VERSION, "etag": page.etag, "default_branch": branch},
@@ -187,7 +201,7 @@ class MilestonesStream(GitHubStream):
             number += 1
         self.context.saw([r for r in records if isinstance(r, Account)])
         if records or errors or etags != old_etags:
-            yield Batch(records=records, errors=errors, cursor={"v": VERSION, "etags": etags})
+            yield self._batch(records=records, errors=errors, cursor={"v": VERSION, "etags": etags})
 
 
 # -- issues and pull requests: newest-updated first, stop at the watermark ------------------
@@ -287,9 +301,11 @@ class _UpdatedDescStream(GitHubStream):
                     etag=etag,
                     stored=stored,
                 )
-                yield Batch(records=records, errors=errors, cursor=done.dump())
+                yield self._batch(records=records, errors=errors, cursor=done.dump())
             else:
-                yield Batch(records=records, errors=errors, cursor=window.progressed(stored).dump())
+                yield self._batch(
+                    records=records, errors=errors, cursor=window.progressed(stored).dump()
+                )
             page = following
         pages.close()
 
@@ -464,7 +480,7 @@ class CommitsStream(GitHubStream):
                     done[branch] = final
                 cursor_now = {"v": VERSION, "default_branch": default, "branches": dict(done)}
                 self.context.saw([r for r in records if isinstance(r, Account)])
-                yield Batch(records=records, errors=errors, cursor=cursor_now)
+                yield self._batch(records=records, errors=errors, cursor=cursor_now)
 
 
 class _BranchWalk:
@@ -652,7 +668,7 @@ class UsersStream(GitHubStream):
             changed = True
             records.append(_profile_account(account_id, shared))
         if records or errors or changed:
-            yield Batch(records=records, errors=errors, cursor={"v": VERSION, "users": known})
+            yield self._batch(records=records, errors=errors, cursor={"v": VERSION, "users": known})
 
     def _profile(
         self,
