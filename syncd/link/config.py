@@ -10,6 +10,7 @@ to one GitHub login or a list of them::
     "noah.williams@acme.example" = "zz-top-dev"
     "5b10ac8d82e05b22cc7d4ef5" = ["lina-dev", "lina-dev-alt"]
     "helen.carter@acme.example" = []          # a person with no GitHub account
+    "jane@acme.example" = ["github:janedoe"]  # a "github:" prefix is accepted too
 
 A GitHub login may belong to one person only; the file is rejected otherwise.
 """
@@ -23,6 +24,17 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, RootModel, field_validator, model_validator
 
 _LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$")
+
+
+def _strip_prefix(value: Any) -> Any:
+    """``"github:janedoe"`` is accepted for ``"janedoe"`` (the login is a GitHub one)."""
+
+    def one(login: Any) -> Any:
+        if isinstance(login, str) and login.lower().startswith("github:"):
+            return login[len("github:") :]
+        return login
+
+    return [one(v) for v in value] if isinstance(value, list) else one(value)
 
 
 class PersonLink(BaseModel):
@@ -53,7 +65,7 @@ class PeopleConfig(RootModel[dict[str, str | list[str]]]):
                 "must be a table of Jira account or e-mail = GitHub login, e.g. "
                 '"noah.williams@acme.example" = "zz-top-dev"'
             )
-        return dict(value)
+        return {str(k): _strip_prefix(v) for k, v in value.items()}
 
     @model_validator(mode="after")
     def _logins(self) -> PeopleConfig:

@@ -263,6 +263,13 @@ def test_people_by_verified_email_and_by_mapping(db: Engine, stores) -> None:
     assert after["j-alice"] == before["j-alice"] == before["1001"]
 
 
+def test_people_config_accepts_a_github_prefix() -> None:
+    config = PeopleConfig.model_validate({"jane@acme.example": ["github:janedoe", "jd2"]})
+    assert [(link.jira, link.github) for link in config.links()] == [
+        ("jane@acme.example", ("janedoe", "jd2"))
+    ]
+
+
 def test_people_config_rejects_a_login_given_to_two_people() -> None:
     with pytest.raises(ValueError, match="mapped to both"):
         PeopleConfig.model_validate({"a@x.example": "alicej", "b@x.example": ["AliceJ"]})
