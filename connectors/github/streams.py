@@ -682,6 +682,10 @@ class UsersStream(GitHubStream):
     ) -> dict[str, Any] | None:
         """The profile of ``login``: read by another repository this run, or read now."""
         shared: dict[str, Any] | None = self.profiles.get(login)
+        if shared is not None and (
+            now - parse_time(shared["fetched_at"], "fetched_at") > self.config.user_refresh
+        ):
+            shared = None  # a connector kept longer than a profile stays fresh
         if shared is None:
             self.runtime.check_stop()
             etag = entry.get("etag") if entry and entry.get("login") == login else None
