@@ -69,9 +69,6 @@ class GitHubSourceConfig(SourceConfig):
     # Look-back subtracted from the stored watermark: covers GitHub's one-second timestamps,
     # clock skew, and writes that land while a page is being read.
     overlap: Duration = Field(default="5m", validate_default=True)
-    # Commits are listed by committer date; a commit made earlier and pushed (or merged)
-    # later carries an older date. Each incremental commit listing reaches this far back.
-    commit_lookback: Duration = Field(default="3d", validate_default=True)
     # The ``since`` of a list is kept stable between runs (so its ETag stays valid and an
     # unchanged list costs nothing) and moved up to the watermark at most this often.
     since_refresh: Duration = Field(default="1d", validate_default=True)
