@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
@@ -27,6 +27,7 @@ from sqlalchemy import (
     Table,
     any_,
     bindparam,
+    case,
     func,
     literal_column,
     or_,
@@ -52,6 +53,15 @@ def dedupe(rows: Sequence[dict[str, Any]], key: Sequence[str]) -> Sequence[dict[
     return list(dict(zip(keys, rows, strict=True)).values())
 
 
+def _in_key_order(rows: Sequence[dict[str, Any]], key: Sequence[str]) -> Sequence[dict[str, Any]]:
+    """Rows sorted by their conflict key, so concurrent transactions lock shared rows (the
+    same accounts seen by two repositories) in the same order instead of deadlocking."""
+    try:
+        return sorted(rows, key=lambda row: tuple(row[k] for k in key))
+    except TypeError:  # unorderable key values: keep the given order
+        return rows
+
+
 def upsert(
     conn: Connection,
     table: Table,
@@ -61,17 +71,20 @@ def upsert(
     index_where: Any = None,
     ignore_in_compare: Sequence[str] = ("stored_at",),
     keep_known: Sequence[str] = (),
+    follows: Mapping[str, str] | None = None,
 ) -> None:
     """Insert ``rows`` or update the existing ones whose content differs.
 
     Every row must have the same keys. ``index_where`` names the predicate of a partial
     unique index used as the conflict target. Columns in ``keep_known`` never go back to
     NULL: a record that does not know a value (an e-mail hidden in one payload, shown in
-    another) keeps the stored one.
+    another) keeps the stored one. ``follows`` ties a column to a ``keep_known`` one: it
+    keeps its stored value whenever that column is unknown (``email_verified`` goes with
+    ``email``).
     """
     if not rows:
         return
-    rows = dedupe(rows, key)
+    rows = _in_key_order(dedupe(rows, key), key)
     columns = tuple(rows[0].keys())
     shape = _Shape(
         table,
@@ -81,6 +94,7 @@ def upsert(
         tuple(ignore_in_compare),
         tuple(keep_known),
         "update",
+        tuple(sorted((follows or {}).items())),
     )
     _execute(conn, shape, rows)
 
@@ -96,7 +110,7 @@ def insert_missing(
     """Insert rows whose key is not stored yet; leave existing rows untouched."""
     if not rows:
         return
-    rows = dedupe(rows, key)
+    rows = _in_key_order(dedupe(rows, key), key)
     shape = _Shape(table, tuple(rows[0].keys()), tuple(key), index_where, (), (), "nothing")
     _execute(conn, shape, rows)
 
@@ -113,8 +127,10 @@ class _Shape:
         ignore_in_compare: tuple[str, ...],
         keep_known: tuple[str, ...],
         on_conflict: str,
+        follows: tuple[tuple[str, str], ...] = (),
     ) -> None:
         self.table = table
+        self.follows = follows
         # The compiled INSERT lists columns in table order; values must follow it.
         self.columns = tuple(c.name for c in table.columns if c.name in columns)
         if len(self.columns) != len(columns):
@@ -133,6 +149,7 @@ class _Shape:
             ignore_in_compare,
             keep_known,
             on_conflict,
+            follows,
         )
 
     def statement(self, dialect_name: str) -> Any:
@@ -143,12 +160,16 @@ class _Shape:
             return stmt.on_conflict_do_nothing(
                 index_elements=list(self.key), index_where=self.index_where
             )
-        new = {
+        new: dict[str, Any] = {
             c: func.coalesce(stmt.excluded[c], table.c[c])
             if c in self.keep_known
             else stmt.excluded[c]
             for c in updatable
         }
+        for column, leader in self.follows:
+            new[column] = case(
+                (stmt.excluded[leader].is_(None), table.c[column]), else_=stmt.excluded[column]
+            )
         compared = [c for c in updatable if c not in self.ignore_in_compare]
         return stmt.on_conflict_do_update(
             index_elements=list(self.key),

@@ -18,6 +18,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random
 
 from syncd import records as r
 from syncd.store import models as m
@@ -37,6 +39,14 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _is_lock_conflict(exc: BaseException) -> bool:
+    """PostgreSQL's deadlock_detected (40P01) and serialization_failure (40001)."""
+    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in (
+        "40P01",
+        "40001",
+    )
+
+
 class BatchWriter:
     """Writes batches for one source. Cheap to create; holds only small id caches."""
 
@@ -52,9 +62,20 @@ class BatchWriter:
         *,
         run_id: int | None = None,
     ) -> None:
-        """Store the batch and, if it carries one, its cursor; all or nothing."""
-        with self.engine.begin() as conn:
-            _BatchWrite(conn, self.source_id, scope_key, stream, run_id).run(batch)
+        """Store the batch and, if it carries one, its cursor; all or nothing.
+
+        Two transactions that lock the same rows in opposite orders (PostgreSQL reports a
+        deadlock or a serialization failure and rolls one back) are retried a few times:
+        the rolled-back one wrote nothing, so trying again is safe.
+        """
+        for attempt in Retrying(
+            retry=retry_if_exception(_is_lock_conflict),
+            stop=stop_after_attempt(5),
+            wait=wait_random(0.05, 0.5),
+            reraise=True,
+        ):
+            with attempt, self.engine.begin() as conn:
+                _BatchWrite(conn, self.source_id, scope_key, stream, run_id).run(batch)
 
 
 class _BatchWrite:
@@ -188,6 +209,7 @@ class _BatchWrite:
             [self._account_row(a) for a in accounts],
             ("source_id", "external_id"),
             keep_known=("display_name", "email", "login"),
+            follows={"email_verified": "email"},
         )
 
     def _sprint_row(self, s: r.Sprint) -> dict[str, Any]:
@@ -464,7 +486,15 @@ class _BatchWrite:
             row["scope_id"] = self.scope_id(row.pop("scope_key"))
             row["author_id"] = authors.get(p.author_id) if p.author_id else None
             rows.append({"source_id": self.source_id, **row, "stored_at": self.now})
-        upsert(self.conn, PULLS, rows, ("source_id", "external_id"))
+        # Sizes cost a request per pull request, so a connector may leave them out of
+        # records of old pull requests: what was read once stays.
+        upsert(
+            self.conn,
+            PULLS,
+            rows,
+            ("source_id", "external_id"),
+            keep_known=("additions", "deletions", "changed_files"),
+        )
         ids = id_map(
             self.conn,
             PULLS,
@@ -516,14 +546,30 @@ class _BatchWrite:
         if not commits:
             return
         authors = self.account_ids(c.author_id for c in commits)
+        known = self._commit_branches(commits)
         rows = []
         for c in commits:
             row = asdict(c)
             row["scope_id"] = self.scope_id(row.pop("scope_key"))
             row["author_id"] = authors.get(c.author_id) if c.author_id else None
-            row["branches"] = sorted(c.branches)
+            # A commit reached from several tracked branches keeps all of them.
+            row["branches"] = sorted(set(c.branches) | known.get((row["scope_id"], c.sha), set()))
             rows.append({"source_id": self.source_id, **row, "stored_at": self.now})
         upsert(self.conn, COMMITS, rows, ("scope_id", "sha"))
+
+    def _commit_branches(self, commits: Sequence[r.Commit]) -> dict[tuple[int, str], set[str]]:
+        by_scope: dict[int, list[str]] = defaultdict(list)
+        for c in commits:
+            by_scope[self.scope_id(c.scope_key)].append(c.sha)
+        known: dict[tuple[int, str], set[str]] = {}
+        for scope_id, shas in by_scope.items():
+            stored = self.conn.execute(
+                select(COMMITS.c.sha, COMMITS.c.branches).where(
+                    COMMITS.c.scope_id == scope_id, self._one_of(COMMITS.c.sha, shas)
+                )
+            )
+            known.update({(scope_id, sha): set(branches or ()) for sha, branches in stored})
+        return known
 
     # -- bookkeeping ---------------------------------------------------------------------
 

@@ -114,7 +114,12 @@ def test_references_resolve_through_stubs_that_records_later_fill(db: Engine) ->
         "sprints",
         r.Batch(
             records=[
-                r.Account(external_id="acc-1", display_name="Ana Lima", email="Ana@Acme.example"),
+                r.Account(
+                    external_id="acc-1",
+                    display_name="Ana Lima",
+                    email="Ana@Acme.example",
+                    email_verified=True,
+                ),
                 r.Sprint(external_id="77", name="Sprint 7", state="active", board_id="3"),
                 r.Release(
                     external_id="10100",
@@ -140,7 +145,10 @@ def test_references_resolve_through_stubs_that_records_later_fill(db: Engine) ->
         "PROJ", "issues", r.Batch(records=[r.Account(external_id="acc-1", display_name="Ana Lima")])
     )
     with db.connect() as conn:
-        assert conn.execute(select(m.Account.email)).scalar_one() == "ana@acme.example"
+        assert conn.execute(select(m.Account.email, m.Account.email_verified)).one() == (
+            "ana@acme.example",
+            True,
+        )
 
 
 def test_an_issue_replaces_its_links_sprints_and_versions(db: Engine) -> None:
@@ -237,3 +245,54 @@ def test_cursor_is_stored_with_its_batch(db: Engine) -> None:
         assert conn.execute(select(m.SyncCursor.cursor)).scalar_one() == {
             "watermark": "2026-03-02T08:30:00+00:00"
         }
+
+
+def test_pull_request_sizes_and_commit_branches_are_not_forgotten(db: Engine) -> None:
+    with db.begin() as conn:
+        source_id = conn.execute(
+            m.table(m.Source)
+            .insert()
+            .values(name="gh", kind="github", base_url="https://x", created_at=T0)
+            .returning(m.Source.id)
+        ).scalar_one()
+        conn.execute(
+            m.table(m.Scope)
+            .insert()
+            .values(
+                source_id=source_id, kind="github_repo", key="acme/api", name="api", stored_at=T0
+            )
+        )
+    w = BatchWriter(db, source_id)
+    pr = r.PullRequest(
+        external_id="9001",
+        scope_key="acme/api",
+        number=7,
+        url=None,
+        title="PROJ-1 login",
+        state="merged",
+        created_at=T0,
+        updated_at=T0,
+        additions=10,
+        deletions=2,
+        changed_files=3,
+    )
+    commit = r.Commit("acme/api", "abc123", "PROJ-1 fix", T0, T0, branches=("main",))
+    w.write("acme/api", "pulls", r.Batch(records=[pr, commit]))
+    # A later listing without sizes (they cost a request each), and the same commit seen
+    # from another tracked branch.
+    later = replace(
+        pr, title="PROJ-1 login flow", additions=None, deletions=None, changed_files=None
+    )
+    w.write(
+        "acme/api", "pulls", r.Batch(records=[later, replace(commit, branches=("release/1.0",))])
+    )
+    with db.connect() as conn:
+        stored = conn.execute(select(m.PullRequest)).one()
+        branches = conn.execute(select(m.Commit.branches)).scalar_one()
+    assert (stored.title, stored.additions, stored.deletions, stored.changed_files) == (
+        "PROJ-1 login flow",
+        10,
+        2,
+        3,
+    )
+    assert branches == ["main", "release/1.0"]
