@@ -17,6 +17,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -24,13 +25,13 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
-from jira import JIRA, JIRAError
+from jira import JIRA
 from requests.adapters import HTTPAdapter
 
-from connectors.http import HttpPolicy, RequestBudget, safe_url
+from connectors.http import HttpPolicy, RequestBudget, retry_after_seconds
 from connectors.jira.config import JiraSourceConfig
 from connectors.jira.mapping import FieldIds, discover_fields
-from syncd.errors import ConfigError, FatalError, NotFound, TransientError
+from syncd.errors import ConfigError, FatalError, NotFound, StopRequested
 
 log = logging.getLogger("syncd.connectors.jira")
 
@@ -59,6 +60,67 @@ class ServerInfo:
 def _deployment(info: dict[str, Any]) -> Deployment:
     # serverInfo.deploymentType is "Cloud", "Server" or "DataCenter".
     return "cloud" if str(info.get("deploymentType", "")).lower() == "cloud" else "datacenter"
+
+
+class _Flight:
+    """One request in flight at a time while the site's rate limit may be close.
+
+    Scopes of a source send concurrently. When Jira answers one of them 429, another's
+    request may already be on its way: sent after Jira told us to wait. So while the site
+    signals little room (Cloud: ``X-RateLimit-NearLimit``; Data Center: ``X-RateLimit-
+    Remaining`` under a fifth of ``X-RateLimit-Limit``; either: a 429) — and at the start,
+    before any answer has shown the room there is — a request waits until no other one is
+    in flight, then until the budget's ``Retry-After`` window has passed, and only then goes.
+    A 429 closes the window before its request leaves the flight, so the next one sees it.
+    """
+
+    def __init__(self, budget: RequestBudget, clock: Callable[[], float] = time.time) -> None:
+        self.budget = budget
+        self.clock = clock
+        self._cond = threading.Condition()
+        self._inflight = 0
+        self._cautious = True
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        with self._cond:
+            if self._cautious:
+                while self._inflight > 0:
+                    self._cond.wait(1.0)
+                    if self.budget.stop.is_set():
+                        raise StopRequested(f"source {self.budget.source_name}: stop requested")
+            self._inflight += 1
+        try:
+            while True:  # alone in flight now (when cautious): sit out any Retry-After
+                delay = self.budget.blocked_until() - self.clock()
+                if delay <= 0 or not self._cautious:
+                    break
+                if self.budget.stop.wait(min(delay, 5.0)):
+                    raise StopRequested(f"source {self.budget.source_name}: stop requested")
+            yield
+        finally:
+            with self._cond:
+                self._inflight -= 1
+                self._cond.notify_all()
+
+    def observe(self, response: requests.Response) -> None:
+        """Called inside the slot, before the next request may go."""
+        headers = response.headers
+        limited = response.status_code == 429
+        near = limited or headers.get("X-RateLimit-NearLimit") == "true"
+        remaining, limit = headers.get("X-RateLimit-Remaining"), headers.get("X-RateLimit-Limit")
+        if not near and remaining and limit:
+            try:
+                near = float(remaining) < 0.2 * float(limit)
+            except ValueError:
+                near = False
+        if limited:
+            wait = retry_after_seconds(headers, self.clock)
+            self.budget.block_for(wait if wait is not None else 60.0, "429 Too Many Requests")
+        if near:
+            self._cautious = True
+        elif response.status_code < 400:
+            self._cautious = False
 
 
 class JiraClient:
@@ -98,6 +160,7 @@ class JiraClient:
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
         self._lock = threading.RLock()
+        self._flight = _Flight(self.policy.budget)
         self._server_info: ServerInfo | None = None
         self._deployment_hint: Deployment | None = None
         self._myself: dict[str, Any] | None = None
@@ -121,17 +184,31 @@ class JiraClient:
         data = json.dumps(body) if body is not None else None
 
         def send() -> requests.Response:
-            try:
-                return self.session.request(method, url, params=params, data=data)
-            except JIRAError as exc:
-                # The library turns every non-2xx answer into JIRAError (whose text would
-                # carry the request headers, Authorization included). Hand the response to
-                # the policy's table instead; never format the exception.
-                if exc.response is None:
-                    raise TransientError(
-                        f"{self.source}: {method} {safe_url(url)} gave no response"
-                    ) from None
-                return exc.response
+            with self._flight.slot():
+                # requests.Session.request on the library's session (its auth, headers, TLS
+                # settings), not ResilientSession.request: that one is a retry loop (off
+                # anyway) that turns error answers into JIRAError — whose text carries the
+                # request headers, Authorization included — after reading their bodies.
+                response = requests.Session.request(
+                    self.session,
+                    method,
+                    url,
+                    params=params,
+                    data=data,
+                    timeout=self.config.timeout_s,
+                    stream=True,
+                )
+                try:
+                    response.content  # noqa: B018 - read the body now, inside the slot
+                except requests.RequestException:
+                    if response.status_code < 400:
+                        response.close()
+                        raise  # a cut-off page: HttpPolicy retries it
+                    # A cut-off error answer still says what it is: a 429's status and
+                    # Retry-After matter, its body does not.
+                    response._content = b""
+                self._flight.observe(response)
+            return response
 
         response = self.policy.call(send, json_body=True)
         return response.syncd_json  # type: ignore[attr-defined]

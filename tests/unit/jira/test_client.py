@@ -70,11 +70,11 @@ def test_deployment_is_detected_from_server_info(http):
     assert client.api == "2"  # cached: one request for both
 
 
-def test_the_jira_library_does_not_retry_only_the_policy_does(http):
+def test_only_the_retry_policy_retries(http):
     http.get(f"{BASE}/rest/api/3/myself", status=503, body="<html>busy</html>")
     with pytest.raises(TransientError):
         make_client(attempts=1).myself()
-    assert len(http.calls) == 1  # max_retries=0: the library sent it once and gave up
+    assert len(http.calls) == 1  # one attempt allowed: one request, no library retry
 
     http.get(f"{BASE}/rest/api/3/myself", status=502, body="bad gateway")
     http.get(f"{BASE}/rest/api/3/myself", json={"accountId": "a1", "timeZone": "UTC"})
