@@ -81,9 +81,17 @@ def test_cli_exits_2_with_a_one_line_message_and_no_traceback(capsys) -> None:
     assert "Traceback" not in captured.err + captured.out
 
 
-def test_init_writes_an_example_that_validates(tmp_path, monkeypatch) -> None:
+def test_init_writes_an_example_that_validates(tmp_path, monkeypatch, capsys) -> None:
     target = tmp_path / "syncd.toml"
     assert main(["init", str(target)]) == 0
     text = target.read_text()
     assert "[[sources]]" in text and "token_env" in text
     assert main(["init", str(target)]) == 2  # refuses to overwrite
+
+    monkeypatch.setenv("JIRA_TOKEN", "example-jira-token")
+    monkeypatch.setenv("GITHUB_TOKEN", "example-github-token")
+    capsys.readouterr()
+    assert main(["config", "check", "--config", str(target)]) == 0
+    shown = capsys.readouterr().out
+    assert "acme-jira (jira)" in shown and "acme-github (github)" in shown
+    assert "example-jira-token" not in shown
