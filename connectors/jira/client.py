@@ -167,6 +167,7 @@ class JiraClient:
         self._myself_at = 0.0
         self._field_ids: FieldIds | None = None
         self._field_ids_at: datetime | None = None
+        self._field_ids_fetched = False
         self._bulk_changelog = True
 
     # -- plumbing ------------------------------------------------------------------------
@@ -282,14 +283,19 @@ class JiraClient:
             if self._field_ids_at is None or read_at > self._field_ids_at:
                 self._field_ids, self._field_ids_at = ids, read_at
 
-    def field_ids(self, *, read_since: datetime | None = None) -> tuple[FieldIds, datetime]:
+    def field_ids(
+        self, *, read_since: datetime | None = None, fetched: bool = False
+    ) -> tuple[FieldIds, datetime]:
         """Story points / sprint / epic link field ids (configured, else discovered) and when
-        they were read; re-read when that was before ``read_since``."""
+        they were read; re-read when that was before ``read_since``, or, with ``fetched``,
+        when they only came from a hint."""
         c = self.config
         with self._lock:
             stale = read_since is not None and (
                 self._field_ids_at is None or self._field_ids_at < read_since
             )
+            if fetched and not self._field_ids_fetched:
+                stale = True
             if self._field_ids is None or stale:
                 if c.story_points_field and c.sprint_field and c.epic_link_field:
                     listing: list[Any] = []
@@ -304,6 +310,7 @@ class JiraClient:
                     epic_link=c.epic_link_field,
                 )
                 self._field_ids_at = datetime.now(UTC)
+                self._field_ids_fetched = True
             assert self._field_ids_at is not None
             return self._field_ids, self._field_ids_at
 

@@ -11,6 +11,7 @@ from connectors.jira.streams import (
     IssuesStream,
     ProjectStream,
     ReconcileStream,
+    RunShared,
     SprintsStream,
     VersionsStream,
 )
@@ -38,6 +39,7 @@ class JiraConnector(Connector):
         super().__init__(config, runtime)
         self.config: JiraSourceConfig = config
         self.client = JiraClient(config, runtime.budget)
+        self.shared = RunShared()
 
     def check(self) -> CheckResult:
         """Reachability, credentials, the projects, and what field discovery found."""
@@ -70,7 +72,7 @@ class JiraConnector(Connector):
 
     def streams(self, scope_key: str) -> list[Stream]:
         return [
-            cls(self.client, self.config, self.runtime, scope_key)  # type: ignore[call-arg]
+            cls(self.client, self.config, self.runtime, scope_key, self.shared)  # type: ignore[call-arg]
             for cls in STREAMS
         ]
 

@@ -18,14 +18,18 @@ Cursors (JSON, one per project and stream):
 
 from __future__ import annotations
 
+import contextvars
 import logging
+import queue
+import threading
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from connectors.base import Runtime, Stream, StreamContext
 from connectors.jira import jql
-from connectors.jira.client import JiraClient
+from connectors.jira.client import BULK_CHANGELOG_ISSUES, JiraClient, SearchPage
 from connectors.jira.config import JiraSourceConfig
 from connectors.jira.mapping import (
     FieldIds,
@@ -33,6 +37,7 @@ from connectors.jira.mapping import (
     embedded_changelog,
     issue_fields,
     issue_updated,
+    map_changes,
     map_issue,
     map_project,
     map_release,
@@ -46,6 +51,18 @@ from syncd.records import Batch, IssueDeletions, ItemError, Record
 log = logging.getLogger("syncd.connectors.jira")
 
 MAX_RETRY = 50  # issues kept for a second reading; more than this is a systemic problem
+
+T = TypeVar("T")
+
+
+@dataclass
+class RunShared:
+    """What the streams of one connector instance (one sync run) learn for each other:
+    version ids listed per project, and complete issue id listings (from a full read)
+    with the time they were taken. Not stored: the next run starts empty."""
+
+    versions: dict[str, set[str]] = field(default_factory=dict)
+    listings: dict[str, tuple[datetime, frozenset[str]]] = field(default_factory=dict)
 
 
 def _iso(value: datetime) -> str:
@@ -79,12 +96,18 @@ class JiraStream(Stream):
     name: ClassVar[str]
 
     def __init__(
-        self, client: JiraClient, config: JiraSourceConfig, runtime: Runtime, scope_key: str
+        self,
+        client: JiraClient,
+        config: JiraSourceConfig,
+        runtime: Runtime,
+        scope_key: str,
+        shared: RunShared | None = None,
     ) -> None:
         self.client = client
         self.config = config
         self.runtime = runtime
         self.scope_key = scope_key
+        self.shared = shared if shared is not None else RunShared()
 
 
 class PeriodicStream(JiraStream):
@@ -124,13 +147,19 @@ class VersionsStream(PeriodicStream):
     name = "versions"
 
     def fetch(self, ctx: StreamContext) -> tuple[list[Record], list[ItemError]]:
-        return releases(self.client, self.scope_key)
+        return releases(self.client, self.scope_key, self.shared)
 
 
-def releases(client: JiraClient, scope_key: str) -> tuple[list[Record], list[ItemError]]:
+def releases(
+    client: JiraClient, scope_key: str, shared: RunShared
+) -> tuple[list[Record], list[ItemError]]:
     records: list[Record] = []
     errors: list[ItemError] = []
-    for version in client.versions(scope_key):
+    versions = client.versions(scope_key)
+    shared.versions.setdefault(scope_key, set()).update(
+        str(v.get("id")) for v in versions if isinstance(v, dict)
+    )
+    for version in versions:
         try:
             records.append(map_release(version, scope_key=scope_key, base_url=client.base_url))
         except MappingError as exc:
@@ -179,6 +208,15 @@ class ReconcileStream(PeriodicStream):
     def read(self, cursor: dict[str, Any] | None, ctx: StreamContext) -> Iterator[Batch]:
         if not self.due(cursor, ctx):
             return
+        if self.scope_key in self.shared.listings:
+            # The issues stream read every issue in this run: that is the listing.
+            observed_at, ids = self.shared.listings[self.scope_key]
+            yield Batch(
+                records=[IssueDeletions(self.scope_key, ids, observed_at)],
+                cursor={self.stamp: _iso(ctx.run_started_at)},
+                progress=(len(ids), len(ids)),
+            )
+            return
         present, pages = self._list_ids()
         if pages > 1 and self.client.deployment() == "cloud":
             # search/jql page tokens are offsets: an issue deleted while we page moves the
@@ -223,49 +261,76 @@ class IssuesStream(JiraStream):
     def read(self, cursor: dict[str, Any] | None, ctx: StreamContext) -> Iterator[Batch]:
         state = _IssueCursor.load(None if ctx.full else cursor, ctx, self.config)
         if cursor and ctx.full:
-            # A full read starts over but keeps what it knows about the site.
-            state.env = dict(cursor.get("env") or {})
+            # A full read starts over but keeps what it knows about the site, and what it
+            # still owes (histories and failed issues of an interrupted run).
+            previous = _IssueCursor.load(cursor, ctx, self.config)
+            state.env, state.owed, state.retry = previous.env, previous.owed, previous.retry
         field_ids = self._field_ids(state, ctx)
         fields = issue_fields(field_ids)
-        base = self.client.base_url
 
+        if state.owed:
+            yield self._complete_histories(state)
         if state.retry:
-            yield from self._retry(state, ctx, field_ids, fields)
+            yield from self._retry(state, field_ids, fields)
 
         lower = None
         if state.watermark is not None:
             lower = jql.window_start(state.watermark, self.config.overlap, self.client.time_zone())
+        everything = lower is None
+        listed: set[str] = set()
         done = 0
         emitted = False
+        for page in read_ahead(self._pages(lower, fields)):
+            self.runtime.check_stop()
+            listed.update(str(i.get("id")) for i in page.issues if isinstance(i, dict))
+            records, errors, page_max = self._map_page(page.issues, state, field_ids)
+            if page_max is not None:
+                state.advance(page_max)
+            done += len(page.issues)
+            yield Batch(records=records, errors=errors, cursor=state.dump(), progress=(done, None))
+            emitted = True
+            if len(state.owed) >= BULK_CHANGELOG_ISSUES:
+                yield self._complete_histories(state)
+        if state.owed:
+            yield self._complete_histories(state)
+        elif not emitted:
+            yield Batch(cursor=state.dump())
+        if everything:
+            # A read of every issue is also a complete id listing: reconciliation this run
+            # need not list them again.
+            self.shared.listings[self.scope_key] = (ctx.run_started_at, frozenset(listed))
+
+    # -- paging --------------------------------------------------------------------------
+
+    def _pages(self, lower: str | None, fields: list[str]) -> Iterator[SearchPage]:
+        """Search pages, oldest first, from ``lower`` (a JQL minute) on.
+
+        Page tokens are offsets in disguise: an issue deleted, moved away or updated while
+        we page moves the rest one place forward, and the one at the page boundary would
+        never be read. So after a page the next one is normally a fresh query from the
+        minute of the newest issue read (keyset paging); the issues of that minute are read
+        twice and dropped as duplicates. When that minute holds many of the page's issues
+        (a bulk edit, a sprint start), or the start cannot move (the page is all one
+        minute), the query's own next page is cheaper and follows instead.
+        """
         while True:
-            # Keyset paging: each page is a fresh query starting at the minute of the newest
-            # issue seen so far, so an issue deleted or updated while we page cannot shift
-            # another one past us (offset-style page tokens would). Issues re-read from that
-            # minute are dropped as boundary duplicates. A page that cannot move the start
-            # forward (all in one minute) is followed by the query's own next page.
             query = jql.issues_query(self.scope_key, lower)
             moved_on = False
             for page in self.client.search(
                 query, fields=fields, changelog=True, page_size=self.config.page_size
             ):
-                self.runtime.check_stop()
-                records, errors, page_max = self._map_page(page.issues, state, field_ids, base)
-                if page_max is not None:
-                    state.advance(page_max)
-                done += len(page.issues)
-                yield Batch(
-                    records=records, errors=errors, cursor=state.dump(), progress=(done, None)
-                )
-                emitted = True
-                if page_max is not None and not page.last:
-                    start = jql.window_start(page_max, timedelta(0), self.client.time_zone())
-                    if lower is None or start > lower:
-                        lower, moved_on = start, True
-                        break
+                yield page
+                if page.last:
+                    break
+                newest, tail = _newest(page.issues)
+                if newest is None or tail > max(2, len(page.issues) // 10):
+                    continue
+                start = jql.window_start(newest, timedelta(0), self.client.time_zone())
+                if lower is None or start > lower:
+                    lower, moved_on = start, True
+                    break
             if not moved_on:
-                break
-        if not emitted:
-            yield Batch(cursor=state.dump())
+                return
 
     # -- steps ---------------------------------------------------------------------------
 
@@ -274,15 +339,16 @@ class IssuesStream(JiraStream):
         self.client.hint_deployment(env.get("deployment"))
         read_at = _parse_cursor_time(env, "read_at")
         hinted = env.get("fields")
-        if read_at is not None and isinstance(hinted, dict):
+        if read_at is not None and isinstance(hinted, dict) and not ctx.full:
             try:
                 self.client.hint_field_ids(FieldIds(**hinted), read_at)
             except TypeError:
                 log.warning("ignoring unreadable field ids in the cursor: %r", hinted)
-        read_since = (
-            ctx.run_started_at if ctx.full else ctx.run_started_at - self.config.refresh_every
+        # A full sync reads them afresh (once per source); otherwise every refresh_every.
+        ids, read_at = self.client.field_ids(
+            read_since=None if ctx.full else ctx.run_started_at - self.config.refresh_every,
+            fetched=ctx.full,
         )
-        ids, read_at = self.client.field_ids(read_since=read_since)
         state.env = {
             "deployment": self.client.deployment(),
             "fields": {
@@ -295,7 +361,7 @@ class IssuesStream(JiraStream):
         return ids
 
     def _retry(
-        self, state: _IssueCursor, ctx: StreamContext, field_ids: FieldIds, fields: list[str]
+        self, state: _IssueCursor, field_ids: FieldIds, fields: list[str]
     ) -> Iterator[Batch]:
         """Issues that failed to map last time are read again, one by one."""
         page = []
@@ -308,18 +374,46 @@ class IssuesStream(JiraStream):
                 continue
             state.seen.pop(issue_id, None)  # read it whatever the boundary says
             page.append(raw)
-        records, errors, _ = self._map_page(page, state, field_ids, self.client.base_url)
+        records, errors, _ = self._map_page(page, state, field_ids)
         yield Batch(records=records, errors=errors, cursor=state.dump())
+        if state.owed:
+            yield self._complete_histories(state)
+
+    def _complete_histories(self, state: _IssueCursor) -> Batch:
+        """The histories search did not embed in full, for every issue owed one.
+
+        Read in bulk (up to 1000 issues a request on Cloud) rather than page by page; until
+        the batch holding them is stored, the cursor lists the issues still owed, so an
+        interrupted run reads them first next time.
+        """
+        owed = dict(state.owed)
+        histories = self.client.changelogs(list(owed))
+        records: list[Record] = []
+        errors: list[ItemError] = []
+        for issue_id, key in owed.items():
+            try:
+                changes, accounts = map_changes(
+                    issue_id,
+                    merge_histories(histories.get(issue_id, ())),
+                    trust_emails=self.config.trust_emails,
+                )
+            except MappingError as exc:
+                errors.append(ItemError(item=key, reason=f"history: {exc}"))
+                continue
+            records.extend(accounts)
+            records.extend(changes)
+        state.owed.clear()
+        return Batch(records=_unique(records), errors=errors, cursor=state.dump())
 
     def _map_page(
         self,
         page: list[dict[str, Any]],
         state: _IssueCursor,
         field_ids: FieldIds,
-        base_url: str,
     ) -> tuple[list[Record], list[ItemError], datetime | None]:
         errors: list[ItemError] = []
-        fresh: list[tuple[dict[str, Any], str, str, datetime]] = []
+        records: list[Record] = []
+        version_ids: set[str] = set()
         page_max: datetime | None = None
         for raw in page:
             if not isinstance(raw, dict):
@@ -334,39 +428,21 @@ class IssuesStream(JiraStream):
             key = str(raw.get("key") or f"{self.scope_key} issue id {issue_id or '?'}")
             try:
                 updated = issue_updated(raw)
-            except MappingError as exc:
-                errors.append(ItemError(item=key, reason=str(exc)))
-                if issue_id:
-                    state.fail(issue_id, key)
-                continue
-            page_max = updated if page_max is None or updated > page_max else page_max
-            if state.seen_unchanged(issue_id, updated):
-                continue  # on the boundary and unchanged: stored already
-            fresh.append((raw, issue_id, key, updated))
-
-        truncated = [
-            issue_id for raw, issue_id, _, _ in fresh if issue_id and not embedded_changelog(raw)[1]
-        ]
-        full = self.client.changelogs(truncated) if truncated else {}
-
-        records: list[Record] = []
-        version_ids: set[str] = set()
-        for raw, issue_id, key, updated in fresh:
-            try:
-                histories = None
-                if issue_id in full:
-                    histories = merge_histories(embedded_changelog(raw)[0], full[issue_id])
+                if page_max is None or updated > page_max:
+                    page_max = updated
+                if state.seen_unchanged(issue_id, updated):
+                    continue  # on the boundary and unchanged: stored already
                 mapped = map_issue(
                     raw,
                     scope_key=self.scope_key,
-                    base_url=base_url,
+                    base_url=self.client.base_url,
                     field_ids=field_ids,
-                    histories=histories,
                     trust_emails=self.config.trust_emails,
                 )
             except MappingError as exc:
                 errors.append(ItemError(item=key, reason=str(exc)))
-                state.fail(issue_id, key)
+                if issue_id:
+                    state.fail(issue_id, key)
                 continue
             records.extend(mapped.accounts)
             records.extend(mapped.sprints)
@@ -374,17 +450,84 @@ class IssuesStream(JiraStream):
             records.extend(mapped.changes)
             version_ids.update(mapped.issue.release_ids)
             state.stored(issue_id, updated)
+            if not embedded_changelog(raw)[1]:
+                state.owed[issue_id] = key
 
-        unknown = version_ids - state.versions
+        unknown = version_ids - state.versions - self.shared.versions.get(self.scope_key, set())
         if unknown:
             # A fix version this project has not listed yet: list the versions now, so the
             # release is stored with its dates instead of as a bare id.
-            found, version_errors = releases(self.client, self.scope_key)
+            found, version_errors = releases(self.client, self.scope_key, self.shared)
             records[:0] = found
             errors.extend(version_errors)
-            state.versions |= {r.external_id for r in found}  # type: ignore[union-attr]
             state.versions |= unknown  # listed or not, do not ask again for these
         return _unique(records), errors, page_max
+
+
+def _newest(issues: list[Any]) -> tuple[datetime | None, int]:
+    """The newest ``updated`` on a page, and how many of its issues share that minute."""
+    times = []
+    for raw in issues:
+        try:
+            times.append(issue_updated(raw))
+        except MappingError:
+            continue
+    if not times:
+        return None, 0
+    newest = max(times)
+    minute = newest.replace(second=0, microsecond=0)
+    return newest, sum(1 for t in times if t >= minute)
+
+
+def read_ahead(pages: Iterator[T], depth: int = 1) -> Iterator[T]:
+    """Iterate ``pages`` in a thread of its own, ``depth`` items ahead of the consumer.
+
+    While the caller maps a page and the engine stores it, the next page is already on its
+    way: the server's time and ours overlap instead of adding up. The producing thread runs
+    in a copy of the caller's context, so requests still count towards the stream's meter.
+    Its errors (StopRequested included) are raised here, in the caller's thread.
+    """
+    handoff: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    closed = threading.Event()
+
+    def put(item: tuple[str, Any]) -> bool:
+        while not closed.is_set():
+            try:
+                handoff.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                if not put(("page", page)):
+                    return
+            put(("end", None))
+        except BaseException as exc:  # handed over: the consumer raises it
+            put(("error", exc))
+        finally:
+            close = getattr(pages, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(
+        target=contextvars.copy_context().run, args=(produce,), name="jira-read-ahead", daemon=True
+    )
+    worker.start()
+    try:
+        while True:
+            kind, value = handoff.get()
+            if kind == "page":
+                yield value
+            elif kind == "end":
+                return
+            else:
+                raise value
+    finally:
+        closed.set()
+        worker.join(timeout=60)
 
 
 class _IssueCursor:
@@ -397,6 +540,7 @@ class _IssueCursor:
         self.seen: dict[str, datetime] = {}
         self.versions: set[str] = set()
         self.retry: dict[str, str] = {}
+        self.owed: dict[str, str] = {}  # issue id -> key: complete history still to read
         self.env: dict[str, Any] = {}
 
     @classmethod
@@ -414,6 +558,7 @@ class _IssueCursor:
                 continue
         state.versions = {str(v) for v in cursor.get("versions") or []}
         state.retry = {str(k): str(v) for k, v in (cursor.get("retry") or {}).items()}
+        state.owed = {str(k): str(v) for k, v in (cursor.get("owed") or {}).items()}
         state.env = dict(cursor.get("env") or {})
         return state
 
@@ -447,5 +592,6 @@ class _IssueCursor:
             "seen": {k: _iso(v) for k, v in sorted(self.seen.items())},
             "versions": sorted(self.versions),
             "retry": dict(sorted(self.retry.items())),
+            "owed": dict(sorted(self.owed.items())),
             "env": self.env,
         }

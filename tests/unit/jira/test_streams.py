@@ -138,7 +138,12 @@ def test_full_sync_reads_everything_with_histories_and_versions(http):
     assert requests == 6  # fields, 2 search pages, 1 bulk changelog, versions once, time zone
     assert [i.key for i in records_of(batches, Issue)] == ["PROJ-41", "PROJ-42"]
     changes = [c for c in records_of(batches, IssueChange) if c.issue_external_id == "10041"]
-    assert len(changes) == len({c.external_id for c in changes}) == 120
+    assert len({c.external_id for c in changes}) == 120  # every history entry, none lost
+    # the complete history comes in bulk after the pages; until it is stored, the cursor
+    # says it is owed, so an interrupted run reads it first next time
+    assert batches[0].cursor["owed"] == {"10041": "PROJ-41"}
+    assert batches[-1].cursor["owed"] == {}
+    assert {c.issue_external_id for c in records_of(batches[-1:], IssueChange)} == {"10041"}
     (release,) = records_of(batches, Release)
     assert (release.external_id, release.name, str(release.start_date)) == (
         "10200",
@@ -148,7 +153,6 @@ def test_full_sync_reads_everything_with_histories_and_versions(http):
     # each batch's cursor is what is true once that batch is stored
     assert batches[0].cursor["watermark"] == "2024-03-04T10:00:00+00:00"
     assert batches[1].cursor["watermark"] == "2024-03-05T13:07:31.412000+00:00"
-    assert batches[1].cursor["versions"] == ["10200"]
 
 
 def _incremental_cursor(**extra):
@@ -477,3 +481,87 @@ def test_a_page_all_in_one_minute_is_followed_by_its_own_next_page(http):
     )
     batches, _ = run(stream(connector(page_size=2), "issues"), _incremental_cursor(), ctx())
     assert [i.key for i in records_of(batches, Issue)] == ["PROJ-1", "PROJ-2", "PROJ-3", "PROJ-4"]
+
+
+def test_histories_owed_by_an_interrupted_run_are_read_first(http):
+    owed = p.cloud_issue("10041", "PROJ-41", updated="2024-03-05T13:00:00.000+0000")
+    http.post(
+        f"{p.BASE}/rest/api/3/changelog/bulkfetch",
+        json={
+            "issueChangeLogs": [
+                {"issueId": "10041", "changeHistories": owed["changelog"]["histories"]}
+            ]
+        },
+        match=[matchers.json_params_matcher({"issueIdsOrKeys": ["10041"]}, strict_match=False)],
+    )
+    http.get(f"{p.BASE}/rest/api/3/myself", json={"accountId": "me", "timeZone": "UTC"})
+    http.post(SEARCH, json={"issues": [], "isLast": True})
+    cursor = _incremental_cursor(owed={"10041": "PROJ-41"})
+    batches, _ = run(stream(connector(), "issues"), cursor, ctx())
+    assert {c.external_id for c in batches[0].records if isinstance(c, IssueChange)} == {
+        "5001:0",
+        "5001:1",
+        "5002:0",
+    }
+    assert batches[0].cursor["owed"] == {}
+
+
+def test_a_full_read_is_the_reconciliation_listing_of_the_same_run(http):
+    conn = connector()
+    http.get(f"{p.BASE}/rest/api/2/field", json=p.FIELDS_LISTING)
+    http.post(
+        SEARCH,
+        json={
+            "issues": [p.cloud_issue("1", "PROJ-1"), p.cloud_issue("2", "PROJ-2")],
+            "isLast": True,
+        },
+    )
+    http.get(f"{p.BASE}/rest/api/2/project/PROJ/versions", json=[{"id": "10200", "name": "x"}])
+    run(stream(conn, "issues"), None, ctx(full=True))
+    batches, requests = run(stream(conn, "reconcile"), None, ctx(full=True))
+    assert requests == 0
+    assert batches[0].records == [IssueDeletions("PROJ", frozenset({"1", "2"}), observed_at=T_RUN)]
+
+
+def test_a_bulk_edit_at_a_page_boundary_is_paged_by_token_not_reread(http):
+    """Re-querying from the newest minute would read most of a bulk-edited page twice."""
+    bulk = [
+        p.cloud_issue(
+            str(n), f"PROJ-{n}", updated=f"2024-03-05T13:{9 + n // 3:02d}:{n:02d}.000+0000"
+        )
+        for n in range(1, 7)
+    ]
+    # page 1: issues 1..3, of which 3 is the only one in 13:10 -> keyset; page 2: 4..6 all 13:10/13:11
+    http.get(f"{p.BASE}/rest/api/3/myself", json={"accountId": "me", "timeZone": "UTC"})
+    http.post(
+        SEARCH,
+        json={"issues": bulk[:3], "nextPageToken": "t1", "isLast": False},
+        match=[
+            matchers.json_params_matcher(
+                {
+                    "jql": 'project = "PROJ" AND updated >= "2024-03-05 13:02" ORDER BY updated ASC, key ASC'
+                },
+                strict_match=False,
+            )
+        ],
+    )
+    http.post(
+        SEARCH,
+        json={"issues": bulk[2:5], "nextPageToken": "t2", "isLast": False},
+        match=[
+            matchers.json_params_matcher(
+                {
+                    "jql": 'project = "PROJ" AND updated >= "2024-03-05 13:10" ORDER BY updated ASC, key ASC'
+                },
+                strict_match=False,
+            )
+        ],
+    )
+    http.post(
+        SEARCH,
+        json={"issues": bulk[5:], "isLast": True},
+        match=[matchers.json_params_matcher({"nextPageToken": "t2"}, strict_match=False)],
+    )
+    batches, requests = run(stream(connector(page_size=3), "issues"), _incremental_cursor(), ctx())
+    assert [i.key for i in records_of(batches, Issue)] == [f"PROJ-{n}" for n in range(1, 7)]
+    assert requests == 4
