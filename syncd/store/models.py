@@ -2,6 +2,8 @@
 
 Table names are part of the contract. Every synced row carries ``source_id``; natural keys
 (``source_id`` + the source's ``external_id``) are unique, so upserts are idempotent.
+Strings are ``Text``: trackers set no length we can trust, and PostgreSQL would otherwise
+truncate or refuse what SQLite keeps.
 ``stored_at`` changes only when a row's content changes (upserts skip identical rows).
 """
 
@@ -19,7 +21,6 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
-    String,
     Table,
     Text,
     UniqueConstraint,
@@ -58,9 +59,9 @@ class Source(Base):
     __tablename__ = "sources"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[str] = mapped_column(String(40))
-    base_url: Mapped[str] = mapped_column(String(500))
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    kind: Mapped[str] = mapped_column(Text)
+    base_url: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
 
 
@@ -70,9 +71,9 @@ class Scope(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = _source_fk()
-    kind: Mapped[str] = mapped_column(String(40))
-    key: Mapped[str] = mapped_column(String(300))
-    external_id: Mapped[str | None] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(Text)
+    key: Mapped[str] = mapped_column(Text)
+    external_id: Mapped[str | None] = mapped_column(Text)
     name: Mapped[str | None] = mapped_column(Text)
     url: Mapped[str | None] = mapped_column(Text)
     stored_at: Mapped[datetime]
@@ -83,7 +84,7 @@ class Person(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     display_name: Mapped[str | None] = mapped_column(Text)
-    email: Mapped[str | None] = mapped_column(String(320), index=True)
+    email: Mapped[str | None] = mapped_column(Text, index=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -94,10 +95,10 @@ class Account(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = _source_fk()
-    external_id: Mapped[str] = mapped_column(String(200))
+    external_id: Mapped[str] = mapped_column(Text)
     display_name: Mapped[str | None] = mapped_column(Text)
-    email: Mapped[str | None] = mapped_column(String(320), index=True)
-    login: Mapped[str | None] = mapped_column(String(200), index=True)
+    email: Mapped[str | None] = mapped_column(Text, index=True)
+    login: Mapped[str | None] = mapped_column(Text, index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     email_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     person_id: Mapped[int | None] = mapped_column(
@@ -110,7 +111,8 @@ class Issue(Base):
     __tablename__ = "issues"
     __table_args__ = (
         UniqueConstraint("source_id", "external_id"),
-        Index("ix_issues_source_key", "source_id", "key"),
+        Index("ix_issues_key", "key"),  # links find issues by key alone
+        Index("ix_issues_source_stored", "source_id", "stored_at"),
         Index("ix_issues_scope_status", "scope_id", "status"),
         Index("ix_issues_scope_updated", "scope_id", "updated_at"),
     )
@@ -118,15 +120,15 @@ class Issue(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = _source_fk()
     scope_id: Mapped[int] = mapped_column(ForeignKey("scopes.id", ondelete="CASCADE"))
-    external_id: Mapped[str] = mapped_column(String(100))
-    key: Mapped[str] = mapped_column(String(300))
+    external_id: Mapped[str] = mapped_column(Text)
+    key: Mapped[str] = mapped_column(Text)
     url: Mapped[str | None] = mapped_column(Text)
     title: Mapped[str] = mapped_column(Text)
-    type: Mapped[str] = mapped_column(String(20))
-    original_type: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(20))
-    original_status: Mapped[str] = mapped_column(String(200))
-    priority: Mapped[str | None] = mapped_column(String(100))
+    type: Mapped[str] = mapped_column(Text)
+    original_type: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)
+    original_status: Mapped[str] = mapped_column(Text)
+    priority: Mapped[str | None] = mapped_column(Text)
     assignee_id: Mapped[int | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL"), index=True
     )
@@ -139,9 +141,9 @@ class Issue(Base):
     original_estimate_s: Mapped[int | None] = mapped_column(Integer)
     remaining_estimate_s: Mapped[int | None] = mapped_column(Integer)
     time_spent_s: Mapped[int | None] = mapped_column(Integer)
-    parent_key: Mapped[str | None] = mapped_column(String(300), index=True)
-    epic_key: Mapped[str | None] = mapped_column(String(300), index=True)
-    resolution: Mapped[str | None] = mapped_column(String(200))
+    parent_key: Mapped[str | None] = mapped_column(Text, index=True)
+    epic_key: Mapped[str | None] = mapped_column(Text, index=True)
+    resolution: Mapped[str | None] = mapped_column(Text)
     labels: Mapped[list[str]]
     components: Mapped[list[str]]
     deleted_at: Mapped[datetime | None]
@@ -159,9 +161,9 @@ class IssueChange(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = _source_fk()
     issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"))
-    external_id: Mapped[str] = mapped_column(String(200))
-    field: Mapped[str] = mapped_column(String(200))
-    field_id: Mapped[str | None] = mapped_column(String(200))
+    external_id: Mapped[str] = mapped_column(Text)
+    field: Mapped[str] = mapped_column(Text)
+    field_id: Mapped[str | None] = mapped_column(Text)
     from_value: Mapped[str | None] = mapped_column(Text)
     from_string: Mapped[str | None] = mapped_column(Text)
     to_value: Mapped[str | None] = mapped_column(Text)
@@ -179,16 +181,16 @@ class IssueLink(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = _source_fk()
-    external_id: Mapped[str] = mapped_column(String(100))
+    external_id: Mapped[str] = mapped_column(Text)
     from_issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"))
     # Null until the target issue is stored (it may be untracked or not yet synced).
     to_issue_id: Mapped[int | None] = mapped_column(
         ForeignKey("issues.id", ondelete="SET NULL"), index=True
     )
-    to_issue_key: Mapped[str] = mapped_column(String(300))
-    to_issue_external_id: Mapped[str | None] = mapped_column(String(100), index=True)
-    type: Mapped[str] = mapped_column(String(40))
-    original_type: Mapped[str] = mapped_column(String(200))
+    to_issue_key: Mapped[str] = mapped_column(Text)
+    to_issue_external_id: Mapped[str | None] = mapped_column(Text, index=True)
+    type: Mapped[str] = mapped_column(Text)
+    original_type: Mapped[str] = mapped_column(Text)
     stored_at: Mapped[datetime]
 
 
@@ -198,10 +200,10 @@ class Sprint(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = _source_fk()
-    external_id: Mapped[str] = mapped_column(String(100))
-    board_id: Mapped[str | None] = mapped_column(String(100))
+    external_id: Mapped[str] = mapped_column(Text)
+    board_id: Mapped[str | None] = mapped_column(Text)
     name: Mapped[str] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(Text)
     start_at: Mapped[datetime | None]
     end_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
@@ -230,8 +232,8 @@ class Release(Base):
     scope_id: Mapped[int | None] = mapped_column(
         ForeignKey("scopes.id", ondelete="CASCADE"), index=True
     )
-    external_id: Mapped[str] = mapped_column(String(100))
-    kind: Mapped[str] = mapped_column(String(30))
+    external_id: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text)
     name: Mapped[str] = mapped_column(Text)
     description: Mapped[str | None] = mapped_column(Text)
     url: Mapped[str | None] = mapped_column(Text)
@@ -283,17 +285,18 @@ class PullRequest(Base):
         UniqueConstraint("scope_id", "number"),
         Index("ix_pull_requests_scope_state", "scope_id", "state"),
         Index("ix_pull_requests_scope_updated", "scope_id", "updated_at"),
+        Index("ix_pull_requests_source_stored", "source_id", "stored_at"),  # link derivation
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = _source_fk()
     scope_id: Mapped[int] = mapped_column(ForeignKey("scopes.id", ondelete="CASCADE"))
-    external_id: Mapped[str] = mapped_column(String(100))
+    external_id: Mapped[str] = mapped_column(Text)
     number: Mapped[int] = mapped_column(Integer)
     url: Mapped[str | None] = mapped_column(Text)
     title: Mapped[str] = mapped_column(Text)
     body: Mapped[str | None] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(Text)
     is_draft: Mapped[bool] = mapped_column(Boolean, default=False)
     author_id: Mapped[int | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL"), index=True
@@ -319,9 +322,9 @@ class Review(Base):
     pull_request_id: Mapped[int] = mapped_column(
         ForeignKey("pull_requests.id", ondelete="CASCADE"), index=True
     )
-    external_id: Mapped[str] = mapped_column(String(100))
+    external_id: Mapped[str] = mapped_column(Text)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
-    state: Mapped[str] = mapped_column(String(30))
+    state: Mapped[str] = mapped_column(Text)
     submitted_at: Mapped[datetime | None]
     stored_at: Mapped[datetime]
 
@@ -331,17 +334,18 @@ class Commit(Base):
     __table_args__ = (
         UniqueConstraint("scope_id", "sha"),
         Index("ix_commits_scope_committed", "scope_id", "committed_at"),
+        Index("ix_commits_source_stored", "source_id", "stored_at"),  # link derivation
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = _source_fk(indexed=True)
     scope_id: Mapped[int] = mapped_column(ForeignKey("scopes.id", ondelete="CASCADE"))
-    sha: Mapped[str] = mapped_column(String(64))
+    sha: Mapped[str] = mapped_column(Text)
     author_id: Mapped[int | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL"), index=True
     )
     author_name: Mapped[str | None] = mapped_column(Text)
-    author_email: Mapped[str | None] = mapped_column(String(320))
+    author_email: Mapped[str | None] = mapped_column(Text)
     authored_at: Mapped[datetime]
     committed_at: Mapped[datetime]
     message: Mapped[str] = mapped_column(Text)
@@ -381,7 +385,7 @@ class Link(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    issue_key: Mapped[str] = mapped_column(String(300))
+    issue_key: Mapped[str] = mapped_column(Text)
     issue_id: Mapped[int | None] = mapped_column(
         ForeignKey("issues.id", ondelete="SET NULL"), index=True
     )
@@ -391,8 +395,8 @@ class Link(Base):
     commit_id: Mapped[int | None] = mapped_column(
         ForeignKey("commits.id", ondelete="CASCADE"), index=True
     )
-    commit_sha: Mapped[str | None] = mapped_column(String(64))
-    via: Mapped[str] = mapped_column(String(30))  # title/branch/body/commit_message/remote_link
+    commit_sha: Mapped[str | None] = mapped_column(Text)
+    via: Mapped[str] = mapped_column(Text)  # title/branch/body/commit_message/remote_link
     created_at: Mapped[datetime]
 
 
@@ -402,10 +406,10 @@ class SyncCursor(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = _source_fk()
-    scope_key: Mapped[str] = mapped_column(String(300))
-    stream: Mapped[str] = mapped_column(String(100))
+    scope_key: Mapped[str] = mapped_column(Text)
+    stream: Mapped[str] = mapped_column(Text)
     cursor: Mapped[dict[str, Any] | None]
-    etag: Mapped[str | None] = mapped_column(String(300))
+    etag: Mapped[str | None] = mapped_column(Text)
     last_success_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_at: Mapped[datetime | None]
@@ -420,11 +424,11 @@ class SyncRun(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = _source_fk()
-    scope_key: Mapped[str] = mapped_column(String(300))
-    stream: Mapped[str] = mapped_column(String(100))
+    scope_key: Mapped[str] = mapped_column(Text)
+    stream: Mapped[str] = mapped_column(Text)
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(20))  # running/success/failed/stopped
+    status: Mapped[str] = mapped_column(Text)  # running/success/failed/stopped
     full: Mapped[bool] = mapped_column(Boolean, default=False)
     batches: Mapped[int] = mapped_column(Integer, default=0)
     records: Mapped[int] = mapped_column(Integer, default=0)
@@ -441,9 +445,9 @@ class SyncItemError(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = _source_fk()
-    scope_key: Mapped[str] = mapped_column(String(300))
-    stream: Mapped[str] = mapped_column(String(100))
-    item: Mapped[str] = mapped_column(String(500))
+    scope_key: Mapped[str] = mapped_column(Text)
+    stream: Mapped[str] = mapped_column(Text)
+    item: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
     first_seen_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
@@ -456,14 +460,14 @@ class Finding(Base):
     __table_args__ = (Index("ix_findings_rule_state", "rule_id", "state"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    rule_id: Mapped[str] = mapped_column(String(200))
-    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
-    severity: Mapped[str] = mapped_column(String(20))
-    subject: Mapped[str] = mapped_column(String(500))
+    rule_id: Mapped[str] = mapped_column(Text)
+    fingerprint: Mapped[str] = mapped_column(Text, unique=True)
+    severity: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(Text)
     labels: Mapped[dict[str, Any]]
     summary: Mapped[str] = mapped_column(Text)
     details: Mapped[dict[str, Any]]
-    state: Mapped[str] = mapped_column(String(20), index=True)  # pending/firing/resolved
+    state: Mapped[str] = mapped_column(Text, index=True)  # pending/firing/resolved
     first_seen_at: Mapped[datetime]
     fired_at: Mapped[datetime | None]
     last_seen_at: Mapped[datetime]
@@ -475,11 +479,11 @@ class Notification(Base):
     __table_args__ = (Index("ix_notifications_due", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    receiver: Mapped[str] = mapped_column(String(200))
-    group_key: Mapped[str] = mapped_column(String(500))
-    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    receiver: Mapped[str] = mapped_column(Text)
+    group_key: Mapped[str] = mapped_column(Text)
+    idempotency_key: Mapped[str] = mapped_column(Text, unique=True)
     payload: Mapped[dict[str, Any]]
-    status: Mapped[str] = mapped_column(String(20))  # pending/sent/failed
+    status: Mapped[str] = mapped_column(Text)  # pending/sent/failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -494,7 +498,7 @@ class Silence(Base):
     matchers: Mapped[dict[str, Any]]
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
-    created_by: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(Text)
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
 
@@ -504,9 +508,9 @@ class Report(Base):
     __table_args__ = (Index("ix_reports_audience_generated", "audience", "generated_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    audience: Mapped[str] = mapped_column(String(40))
-    scope: Mapped[str] = mapped_column(String(300))
-    period: Mapped[str] = mapped_column(String(100))
-    format: Mapped[str] = mapped_column(String(20))
+    audience: Mapped[str] = mapped_column(Text)
+    scope: Mapped[str] = mapped_column(Text)
+    period: Mapped[str] = mapped_column(Text)
+    format: Mapped[str] = mapped_column(Text)
     generated_at: Mapped[datetime]
     content: Mapped[str] = mapped_column(Text)

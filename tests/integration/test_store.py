@@ -296,3 +296,16 @@ def test_pull_request_sizes_and_commit_branches_are_not_forgotten(db: Engine) ->
         3,
     )
     assert branches == ["main", "release/1.0"]
+
+
+def test_foreign_keys_stay_enforced_outside_batch_writes(db: Engine) -> None:
+    w = _source(db)
+    w.write("PROJ", "issues", r.Batch(records=[_issue(1)]))
+    if db.dialect.name == "sqlite":
+        with db.connect() as conn:  # pooled connections get their pragma back
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+    with db.begin() as conn:  # deleting a source still cascades to its rows
+        conn.execute(m.table(m.Source).delete())
+    with db.connect() as conn:
+        assert conn.execute(select(m.Issue.id)).all() == []
+        assert conn.execute(select(m.Account.id)).all() == []

@@ -24,10 +24,10 @@ def upgrade() -> None:
     op.create_table(
         "findings",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("rule_id", sa.String(length=200), nullable=False),
-        sa.Column("fingerprint", sa.String(length=64), nullable=False),
-        sa.Column("severity", sa.String(length=20), nullable=False),
-        sa.Column("subject", sa.String(length=500), nullable=False),
+        sa.Column("rule_id", sa.Text(), nullable=False),
+        sa.Column("fingerprint", sa.Text(), nullable=False),
+        sa.Column("severity", sa.Text(), nullable=False),
+        sa.Column("subject", sa.Text(), nullable=False),
         sa.Column(
             "labels",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
@@ -39,7 +39,7 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
-        sa.Column("state", sa.String(length=20), nullable=False),
+        sa.Column("state", sa.Text(), nullable=False),
         sa.Column("first_seen_at", syncd.store.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("fired_at", syncd.store.types.UtcDateTime(timezone=True), nullable=True),
         sa.Column("last_seen_at", syncd.store.types.UtcDateTime(timezone=True), nullable=False),
@@ -54,15 +54,15 @@ def upgrade() -> None:
     op.create_table(
         "notifications",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("receiver", sa.String(length=200), nullable=False),
-        sa.Column("group_key", sa.String(length=500), nullable=False),
-        sa.Column("idempotency_key", sa.String(length=200), nullable=False),
+        sa.Column("receiver", sa.Text(), nullable=False),
+        sa.Column("group_key", sa.Text(), nullable=False),
+        sa.Column("idempotency_key", sa.Text(), nullable=False),
         sa.Column(
             "payload",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
-        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("status", sa.Text(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", syncd.store.types.UtcDateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
@@ -78,7 +78,7 @@ def upgrade() -> None:
         "people",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("display_name", sa.Text(), nullable=True),
-        sa.Column("email", sa.String(length=320), nullable=True),
+        sa.Column("email", sa.Text(), nullable=True),
         sa.Column("created_at", syncd.store.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", syncd.store.types.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_people")),
@@ -89,10 +89,10 @@ def upgrade() -> None:
     op.create_table(
         "reports",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("audience", sa.String(length=40), nullable=False),
-        sa.Column("scope", sa.String(length=300), nullable=False),
-        sa.Column("period", sa.String(length=100), nullable=False),
-        sa.Column("format", sa.String(length=20), nullable=False),
+        sa.Column("audience", sa.Text(), nullable=False),
+        sa.Column("scope", sa.Text(), nullable=False),
+        sa.Column("period", sa.Text(), nullable=False),
+        sa.Column("format", sa.Text(), nullable=False),
         sa.Column("generated_at", syncd.store.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("content", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_reports")),
@@ -112,7 +112,7 @@ def upgrade() -> None:
         ),
         sa.Column("starts_at", syncd.store.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("ends_at", syncd.store.types.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("created_by", sa.String(length=200), nullable=False),
+        sa.Column("created_by", sa.Text(), nullable=False),
         sa.Column("comment", sa.Text(), nullable=True),
         sa.Column("created_at", syncd.store.types.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_silences")),
@@ -123,9 +123,9 @@ def upgrade() -> None:
     op.create_table(
         "sources",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("kind", sa.String(length=40), nullable=False),
-        sa.Column("base_url", sa.String(length=500), nullable=False),
+        sa.Column("name", sa.Text(), nullable=False),
+        sa.Column("kind", sa.Text(), nullable=False),
+        sa.Column("base_url", sa.Text(), nullable=False),
         sa.Column("created_at", syncd.store.types.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sources")),
         sa.UniqueConstraint("name", name=op.f("uq_sources_name")),
@@ -134,10 +134,10 @@ def upgrade() -> None:
         "accounts",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("source_id", sa.Integer(), nullable=False),
-        sa.Column("external_id", sa.String(length=200), nullable=False),
+        sa.Column("external_id", sa.Text(), nullable=False),
         sa.Column("display_name", sa.Text(), nullable=True),
-        sa.Column("email", sa.String(length=320), nullable=True),
-        sa.Column("login", sa.String(length=200), nullable=True),
+        sa.Column("email", sa.Text(), nullable=True),
+        sa.Column("login", sa.Text(), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("email_verified", sa.Boolean(), nullable=False),
         sa.Column("person_id", sa.Integer(), nullable=True),
@@ -168,9 +168,9 @@ def upgrade() -> None:
         "scopes",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("source_id", sa.Integer(), nullable=False),
-        sa.Column("kind", sa.String(length=40), nullable=False),
-        sa.Column("key", sa.String(length=300), nullable=False),
-        sa.Column("external_id", sa.String(length=100), nullable=True),
+        sa.Column("kind", sa.Text(), nullable=False),
+        sa.Column("key", sa.Text(), nullable=False),
+        sa.Column("external_id", sa.Text(), nullable=True),
         sa.Column("name", sa.Text(), nullable=True),
         sa.Column("url", sa.Text(), nullable=True),
         sa.Column("stored_at", syncd.store.types.UtcDateTime(timezone=True), nullable=False),
@@ -187,10 +187,10 @@ def upgrade() -> None:
         "sprints",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("source_id", sa.Integer(), nullable=False),
-        sa.Column("external_id", sa.String(length=100), nullable=False),
-        sa.Column("board_id", sa.String(length=100), nullable=True),
+        sa.Column("external_id", sa.Text(), nullable=False),
+        sa.Column("board_id", sa.Text(), nullable=True),
         sa.Column("name", sa.Text(), nullable=False),
-        sa.Column("state", sa.String(length=20), nullable=False),
+        sa.Column("state", sa.Text(), nullable=False),
         sa.Column("start_at", syncd.store.types.UtcDateTime(timezone=True), nullable=True),
         sa.Column("end_at", syncd.store.types.UtcDateTime(timezone=True), nullable=True),
         sa.Column("completed_at", syncd.store.types.UtcDateTime(timezone=True), nullable=True),
@@ -211,14 +211,14 @@ def upgrade() -> None:
         "sync_cursors",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("source_id", sa.Integer(), nullable=False),
-        sa.Column("scope_key", sa.String(length=300), nullable=False),
-        sa.Column("stream", sa.String(length=100), nullable=False),
+        sa.Column("scope_key", sa.Text(), nullable=False),
+        sa.Column("stream", sa.Text(), nullable=False),
         sa.Column(
             "cursor",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=True,
         ),
-        sa.Column("etag", sa.String(length=300), nullable=True),
+        sa.Column("etag", sa.Text(), nullable=True),
         sa.Column("last_success_at", syncd.store.types.UtcDateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("last_error_at", syncd.store.types.UtcDateTime(timezone=True), nullable=True),
@@ -241,11 +241,11 @@ def upgrade() -> None:
         "sync_runs",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("source_id", sa.Integer(), nullable=False),
-        sa.Column("scope_key", sa.String(length=300), nullable=False),
-        sa.Column("stream", sa.String(length=100), nullable=False),
+        sa.Column("scope_key", sa.Text(), nullable=False),
+        sa.Column("stream", sa.Text(), nullable=False),
         sa.Column("started_at", syncd.store.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("finished_at", syncd.store.types.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("status", sa.Text(), nullable=False),
         sa.Column("full", sa.Boolean(), nullable=False),
         sa.Column("batches", sa.Integer(), nullable=False),
         sa.Column("records", sa.Integer(), nullable=False),
@@ -272,10 +272,10 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("source_id", sa.Integer(), nullable=False),
         sa.Column("scope_id", sa.Integer(), nullable=False),
-        sa.Column("sha", sa.String(length=64), nullable=False),
+        sa.Column("sha", sa.Text(), nullable=False),
         sa.Column("author_id", sa.Integer(), nullable=True),
         sa.Column("author_name", sa.Text(), nullable=True),
-        sa.Column("author_email", sa.String(length=320), nullable=True),
+        sa.Column("author_email", sa.Text(), nullable=True),
         sa.Column("authored_at", syncd.store.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("committed_at", syncd.store.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("message", sa.Text(), nullable=False),
@@ -309,21 +309,22 @@ def upgrade() -> None:
             "ix_commits_scope_committed", ["scope_id", "committed_at"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_commits_source_id"), ["source_id"], unique=False)
+        batch_op.create_index("ix_commits_source_stored", ["source_id", "stored_at"], unique=False)
 
     op.create_table(
         "issues",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("source_id", sa.Integer(), nullable=False),
         sa.Column("scope_id", sa.Integer(), nullable=False),
-        sa.Column("external_id", sa.String(length=100), nullable=False),
-        sa.Column("key", sa.String(length=300), nullable=False),
+        sa.Column("external_id", sa.Text(), nullable=False),
+        sa.Column("key", sa.Text(), nullable=False),
         sa.Column("url", sa.Text(), nullable=True),
         sa.Column("title", sa.Text(), nullable=False),
-        sa.Column("type", sa.String(length=20), nullable=False),
-        sa.Column("original_type", sa.String(length=200), nullable=False),
-        sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("original_status", sa.String(length=200), nullable=False),
-        sa.Column("priority", sa.String(length=100), nullable=True),
+        sa.Column("type", sa.Text(), nullable=False),
+        sa.Column("original_type", sa.Text(), nullable=False),
+        sa.Column("status", sa.Text(), nullable=False),
+        sa.Column("original_status", sa.Text(), nullable=False),
+        sa.Column("priority", sa.Text(), nullable=True),
         sa.Column("assignee_id", sa.Integer(), nullable=True),
         sa.Column("reporter_id", sa.Integer(), nullable=True),
         sa.Column("created_at", syncd.store.types.UtcDateTime(timezone=True), nullable=False),
@@ -334,9 +335,9 @@ def upgrade() -> None:
         sa.Column("original_estimate_s", sa.Integer(), nullable=True),
         sa.Column("remaining_estimate_s", sa.Integer(), nullable=True),
         sa.Column("time_spent_s", sa.Integer(), nullable=True),
-        sa.Column("parent_key", sa.String(length=300), nullable=True),
-        sa.Column("epic_key", sa.String(length=300), nullable=True),
-        sa.Column("resolution", sa.String(length=200), nullable=True),
+        sa.Column("parent_key", sa.Text(), nullable=True),
+        sa.Column("epic_key", sa.Text(), nullable=True),
+        sa.Column("resolution", sa.Text(), nullable=True),
         sa.Column(
             "labels",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
@@ -379,22 +380,23 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_issues_assignee_id"), ["assignee_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_issues_due_date"), ["due_date"], unique=False)
         batch_op.create_index(batch_op.f("ix_issues_epic_key"), ["epic_key"], unique=False)
+        batch_op.create_index("ix_issues_key", ["key"], unique=False)
         batch_op.create_index(batch_op.f("ix_issues_parent_key"), ["parent_key"], unique=False)
         batch_op.create_index("ix_issues_scope_status", ["scope_id", "status"], unique=False)
         batch_op.create_index("ix_issues_scope_updated", ["scope_id", "updated_at"], unique=False)
-        batch_op.create_index("ix_issues_source_key", ["source_id", "key"], unique=False)
+        batch_op.create_index("ix_issues_source_stored", ["source_id", "stored_at"], unique=False)
 
     op.create_table(
         "pull_requests",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("source_id", sa.Integer(), nullable=False),
         sa.Column("scope_id", sa.Integer(), nullable=False),
-        sa.Column("external_id", sa.String(length=100), nullable=False),
+        sa.Column("external_id", sa.Text(), nullable=False),
         sa.Column("number", sa.Integer(), nullable=False),
         sa.Column("url", sa.Text(), nullable=True),
         sa.Column("title", sa.Text(), nullable=False),
         sa.Column("body", sa.Text(), nullable=True),
-        sa.Column("state", sa.String(length=20), nullable=False),
+        sa.Column("state", sa.Text(), nullable=False),
         sa.Column("is_draft", sa.Boolean(), nullable=False),
         sa.Column("author_id", sa.Integer(), nullable=True),
         sa.Column("created_at", syncd.store.types.UtcDateTime(timezone=True), nullable=False),
@@ -437,14 +439,17 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_pull_requests_scope_updated", ["scope_id", "updated_at"], unique=False
         )
+        batch_op.create_index(
+            "ix_pull_requests_source_stored", ["source_id", "stored_at"], unique=False
+        )
 
     op.create_table(
         "releases",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("source_id", sa.Integer(), nullable=False),
         sa.Column("scope_id", sa.Integer(), nullable=True),
-        sa.Column("external_id", sa.String(length=100), nullable=False),
-        sa.Column("kind", sa.String(length=30), nullable=False),
+        sa.Column("external_id", sa.Text(), nullable=False),
+        sa.Column("kind", sa.Text(), nullable=False),
         sa.Column("name", sa.Text(), nullable=False),
         sa.Column("description", sa.Text(), nullable=True),
         sa.Column("url", sa.Text(), nullable=True),
@@ -478,9 +483,9 @@ def upgrade() -> None:
         "sync_item_errors",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("source_id", sa.Integer(), nullable=False),
-        sa.Column("scope_key", sa.String(length=300), nullable=False),
-        sa.Column("stream", sa.String(length=100), nullable=False),
-        sa.Column("item", sa.String(length=500), nullable=False),
+        sa.Column("scope_key", sa.Text(), nullable=False),
+        sa.Column("stream", sa.Text(), nullable=False),
+        sa.Column("item", sa.Text(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("first_seen_at", syncd.store.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("last_seen_at", syncd.store.types.UtcDateTime(timezone=True), nullable=False),
@@ -512,9 +517,9 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("source_id", sa.Integer(), nullable=False),
         sa.Column("issue_id", sa.Integer(), nullable=False),
-        sa.Column("external_id", sa.String(length=200), nullable=False),
-        sa.Column("field", sa.String(length=200), nullable=False),
-        sa.Column("field_id", sa.String(length=200), nullable=True),
+        sa.Column("external_id", sa.Text(), nullable=False),
+        sa.Column("field", sa.Text(), nullable=False),
+        sa.Column("field_id", sa.Text(), nullable=True),
         sa.Column("from_value", sa.Text(), nullable=True),
         sa.Column("from_string", sa.Text(), nullable=True),
         sa.Column("to_value", sa.Text(), nullable=True),
@@ -557,13 +562,13 @@ def upgrade() -> None:
         "issue_links",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("source_id", sa.Integer(), nullable=False),
-        sa.Column("external_id", sa.String(length=100), nullable=False),
+        sa.Column("external_id", sa.Text(), nullable=False),
         sa.Column("from_issue_id", sa.Integer(), nullable=False),
         sa.Column("to_issue_id", sa.Integer(), nullable=True),
-        sa.Column("to_issue_key", sa.String(length=300), nullable=False),
-        sa.Column("to_issue_external_id", sa.String(length=100), nullable=True),
-        sa.Column("type", sa.String(length=40), nullable=False),
-        sa.Column("original_type", sa.String(length=200), nullable=False),
+        sa.Column("to_issue_key", sa.Text(), nullable=False),
+        sa.Column("to_issue_external_id", sa.Text(), nullable=True),
+        sa.Column("type", sa.Text(), nullable=False),
+        sa.Column("original_type", sa.Text(), nullable=False),
         sa.Column("stored_at", syncd.store.types.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["from_issue_id"],
@@ -601,12 +606,12 @@ def upgrade() -> None:
     op.create_table(
         "links",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("issue_key", sa.String(length=300), nullable=False),
+        sa.Column("issue_key", sa.Text(), nullable=False),
         sa.Column("issue_id", sa.Integer(), nullable=True),
         sa.Column("pull_request_id", sa.Integer(), nullable=True),
         sa.Column("commit_id", sa.Integer(), nullable=True),
-        sa.Column("commit_sha", sa.String(length=64), nullable=True),
-        sa.Column("via", sa.String(length=30), nullable=False),
+        sa.Column("commit_sha", sa.Text(), nullable=True),
+        sa.Column("via", sa.Text(), nullable=False),
         sa.Column("created_at", syncd.store.types.UtcDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "(pull_request_id IS NULL) <> (commit_id IS NULL)", name=op.f("ck_links_one_subject")
@@ -710,9 +715,9 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("source_id", sa.Integer(), nullable=False),
         sa.Column("pull_request_id", sa.Integer(), nullable=False),
-        sa.Column("external_id", sa.String(length=100), nullable=False),
+        sa.Column("external_id", sa.Text(), nullable=False),
         sa.Column("author_id", sa.Integer(), nullable=True),
-        sa.Column("state", sa.String(length=30), nullable=False),
+        sa.Column("state", sa.Text(), nullable=False),
         sa.Column("submitted_at", syncd.store.types.UtcDateTime(timezone=True), nullable=True),
         sa.Column("stored_at", syncd.store.types.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -834,22 +839,25 @@ def downgrade() -> None:
 
     op.drop_table("releases")
     with op.batch_alter_table("pull_requests", schema=None) as batch_op:
+        batch_op.drop_index("ix_pull_requests_source_stored")
         batch_op.drop_index("ix_pull_requests_scope_updated")
         batch_op.drop_index("ix_pull_requests_scope_state")
         batch_op.drop_index(batch_op.f("ix_pull_requests_author_id"))
 
     op.drop_table("pull_requests")
     with op.batch_alter_table("issues", schema=None) as batch_op:
-        batch_op.drop_index("ix_issues_source_key")
+        batch_op.drop_index("ix_issues_source_stored")
         batch_op.drop_index("ix_issues_scope_updated")
         batch_op.drop_index("ix_issues_scope_status")
         batch_op.drop_index(batch_op.f("ix_issues_parent_key"))
+        batch_op.drop_index("ix_issues_key")
         batch_op.drop_index(batch_op.f("ix_issues_epic_key"))
         batch_op.drop_index(batch_op.f("ix_issues_due_date"))
         batch_op.drop_index(batch_op.f("ix_issues_assignee_id"))
 
     op.drop_table("issues")
     with op.batch_alter_table("commits", schema=None) as batch_op:
+        batch_op.drop_index("ix_commits_source_stored")
         batch_op.drop_index(batch_op.f("ix_commits_source_id"))
         batch_op.drop_index("ix_commits_scope_committed")
         batch_op.drop_index(batch_op.f("ix_commits_author_id"))
