@@ -13,7 +13,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -47,6 +47,13 @@ class SourceConfig(BaseModel):
     max_requests_per_second: float | None = Field(default=None, gt=0)
     concurrency: int = Field(default=4, ge=1, le=32)
     timeout_s: float = Field(default=30.0, gt=0)
+
+    @field_validator("interval")
+    @classmethod
+    def _interval(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=1):
+            raise ValueError("must be at least 1s (a shorter interval would hammer the source)")
+        return value
 
     @field_validator("url")
     @classmethod

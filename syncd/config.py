@@ -19,10 +19,21 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from connectors.base import Connector, SourceConfig, discover
+from syncd.durations import Duration
 from syncd.errors import ConfigError
 from syncd.link.config import PeopleConfig
 
@@ -35,6 +46,20 @@ class DatabaseConfig(BaseModel):
     url: str = "sqlite:///syncd.db"
     echo: bool = False
 
+    @field_validator("url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        try:
+            backend = make_url(value).get_backend_name()
+        except ArgumentError:
+            raise ValueError(
+                "is not a database URL; write sqlite:///path/to/syncd.db or "
+                "postgresql+psycopg://user@host/db"
+            ) from None
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError(f"{backend!r} is not supported; use sqlite or postgresql")
+        return value
+
 
 class LoggingConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -42,11 +67,17 @@ class LoggingConfig(BaseModel):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["auto", "text", "json"] = "auto"
 
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
 
 class SyncConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     max_parallel_sources: int = Field(default=4, ge=1, le=64)
+    keep_runs: Duration = Field(default="14d", validate_default=True)  # sync_runs history
 
 
 class Settings(BaseSettings):

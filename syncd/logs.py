@@ -8,28 +8,35 @@ from collections.abc import Iterable
 
 from pythonjsonlogger.json import JsonFormatter
 
+from syncd.secrets import Redactor
+
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 
 class RedactSecrets(logging.Filter):
-    """Replaces every known secret value in a record's message with ``***``.
-
-    Secrets are kept out of messages by construction; this is the safety net for a library
-    that echoes a header or a URL."""
+    """Masks every known secret in a record's message and in its traceback text."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
-        self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+        self.redact = Redactor(secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            message = record.getMessage()
-            masked = message
-            for secret in self.secrets:
-                masked = masked.replace(secret, "***")
-            if masked != message:
-                record.msg, record.args = masked, None
+        if not self.redact.secrets:
+            return True
+        message = record.getMessage()
+        masked = self.redact(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        if record.exc_info:
+            # Formatters render the traceback after filters ran: render it here, masked.
+            record.exc_text = self.redact(_TRACEBACKS.formatException(record.exc_info))
+            record.exc_info = None
+        elif record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
         return True
+
+
+_TRACEBACKS = logging.Formatter()
 
 
 def setup_logging(level: str = "INFO", fmt: str = "auto", secrets: Iterable[str] = ()) -> None:

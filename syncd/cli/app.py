@@ -23,10 +23,14 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from syncd.config import Settings, load_settings, resolve_path
+from syncd.durations import format_duration
 from syncd.errors import ConfigError, SyncdError
 from syncd.logs import setup_logging
+from syncd.secrets import secret_values
+from syncd.store.db import describe_db_error
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -70,6 +74,12 @@ def _global(
 ) -> None:
     if log_format not in ("auto", "text", "json"):
         raise typer.BadParameter("must be auto, text or json", param_hint="--log-format")
+    if log_level is not None:
+        log_level = log_level.upper()
+        if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise typer.BadParameter(
+                "must be DEBUG, INFO, WARNING or ERROR", param_hint="--log-level"
+            )
     _options.log_format, _options.log_level = log_format, log_level
     setup_logging(log_level or "INFO", log_format)
 
@@ -87,10 +97,7 @@ def load(config: Path | None, *, need_sources: bool = True) -> Settings:
     )
     if need_sources and not settings.sources:
         raise ConfigError(f"{resolve_path(config, os.environ)}: no [[sources]] are configured")
-    secrets = [s.token.get_secret_value() for s in settings.sources if s.token is not None]
-    password = make_url(settings.database.url).password
-    if password:
-        secrets.append(str(password))
+    secrets = secret_values(settings)
     fmt = settings.logging.format if _options.log_format == "auto" else _options.log_format
     setup_logging(_options.log_level or settings.logging.level, fmt, secrets)
     return settings
@@ -134,7 +141,8 @@ def config_check(config: ConfigOption = None) -> None:
     out.print(f"database: {safe_db_url(settings.database.url)}")
     for s in settings.sources:
         scopes = ", ".join(getattr(s, "projects", None) or getattr(s, "repos", None) or [])
-        out.print(f"source {s.name} ({s.kind}) {s.url} every {s.interval}: {scopes}")
+        every = format_duration(s.interval)
+        out.print(f"source {s.name} ({s.kind}) {s.url} every {every}: {scopes}", markup=False)
 
 
 # -- database ----------------------------------------------------------------------------
@@ -493,5 +501,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except SyncdError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as exc:  # unreachable server, full disk, locked file...
+        print(f"error: database: {describe_db_error(exc)}", file=sys.stderr)
         return 1
     return 0

@@ -1,8 +1,9 @@
 """The foreground daemon: each source syncs on its own interval until asked to stop.
 
 One thread per source keeps that source's rhythm (start-to-start: a run that overruns its
-interval is followed at once by the next). A failing source is retried on its next tick;
-the others are not held up by it.
+interval is followed at once by the next); at most ``sync.max_parallel_sources`` of them
+sync at the same time. A failing source is retried on its next tick, whatever failed (the
+database too); the others are not held up by it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ class Daemon:
         self.stop = stop
         self.on_report = on_report
         self.runs: dict[str, int] = {}
+        self.crashes: dict[str, int] = {}
+        self._slots = threading.BoundedSemaphore(settings.sync.max_parallel_sources)
 
     def run(self) -> None:
         threads = [
@@ -49,12 +52,21 @@ class Daemon:
         interval = self.settings.source(name).interval.total_seconds()
         while not self.stop.is_set():
             started = time.monotonic()
-            report = self.engine.sync(name)
+            with self._slots:
+                if self.stop.is_set():
+                    break
+                try:
+                    report = self.engine.sync(name)
+                except Exception:  # never let one bad tick end this source's loop
+                    self.crashes[name] = self.crashes.get(name, 0) + 1
+                    log.exception("source %s: sync crashed; retrying next interval", name)
+                    report = None
             self.runs[name] = self.runs.get(name, 0) + 1
-            if self.on_report:
-                self.on_report(name, report)
-            if not report.ok and not report.stopped:
-                log.error("source %s: sync failed: %s", name, "; ".join(_errors(report)))
+            if report is not None:
+                if self.on_report:
+                    self.on_report(name, report)
+                if not report.ok and not report.stopped:
+                    log.error("source %s: sync failed: %s", name, "; ".join(_errors(report)))
             wait = max(0.0, interval - (time.monotonic() - started))
             if self.stop.wait(wait):
                 break

@@ -64,6 +64,13 @@ def open_database(url: str, *, echo: bool = False) -> Engine:
     )
 
 
+def describe_db_error(exc: BaseException) -> str:
+    """A database error in one line: the driver's own message, without SQL or parameters."""
+    orig = getattr(exc, "orig", None)
+    text_ = str(orig if orig is not None else exc).strip().splitlines()
+    return f"{type(orig or exc).__name__}: {text_[0] if text_ else ''}"[:500]
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")

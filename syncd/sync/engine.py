@@ -18,14 +18,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.base import Connector, Runtime, SourceConfig, Stream, StreamContext, discover
 from connectors.http import RequestBudget, RequestMeter
 from syncd.config import Settings
 from syncd.errors import AuthError, ConfigError, StopRequested, SyncdError
+from syncd.secrets import Redactor, secret_values
 from syncd.store import models as m
+from syncd.store.db import describe_db_error
 from syncd.store.upsert import insert_missing
 from syncd.store.writer import BatchWriter
 from syncd.sync.progress import NullProgress, Progress
@@ -34,6 +37,7 @@ log = logging.getLogger("syncd.sync")
 
 SOURCES, SCOPES = m.table(m.Source), m.table(m.Scope)
 RUNS, CURSORS = m.table(m.SyncRun), m.table(m.SyncCursor)
+ITEM_ERRORS = m.table(m.SyncItemError)
 _LINK_LOCK = threading.Lock()
 
 
@@ -98,6 +102,7 @@ class SyncEngine:
         self.stop = stop or threading.Event()
         self.progress = progress or NullProgress()
         self.clock = clock
+        self.redact = Redactor(secret_values(settings))
         self._budgets: dict[str, RequestBudget] = {}
         self._budgets_lock = threading.Lock()
 
@@ -115,11 +120,22 @@ class SyncEngine:
                 report.results.extend(results)
                 if error:
                     report.source_errors[cfg.name] = error
+        self._prune_runs()
         if self.derive_links and not self.stop.is_set():
             # Incremental and cheap; run even when nothing was synced, so a changed
             # [people] mapping takes effect on the next tick.
             report.link_error = self._derive_links(full)
         return report
+
+    def _prune_runs(self) -> None:
+        """Keep ``sync.keep_runs`` of run history: at a 5-minute interval, 50 scopes and 6
+        streams make ~86k rows a day."""
+        cutoff = self.clock() - self.settings.sync.keep_runs
+        try:
+            with self.db.begin() as conn:
+                conn.execute(delete(RUNS).where(RUNS.c.started_at < cutoff))
+        except SQLAlchemyError as exc:  # housekeeping only: the next sync tries again
+            log.warning("pruning sync_runs failed: %s", describe_db_error(exc))
 
     def _derive_links(self, full: bool) -> str | None:
         """Cross-tool links and people from what the sync stored (incremental)."""
@@ -187,7 +203,9 @@ class SyncEngine:
             source_id = self.register_source(cfg)
             connector = self.make_connector(cfg)
         except SyncdError as exc:
-            return results, str(exc)
+            return results, self.redact(str(exc))
+        except SQLAlchemyError as exc:
+            return results, f"database: {describe_db_error(exc)}"
         abort = threading.Event()
         fatal: list[str] = []
         try:
@@ -205,7 +223,9 @@ class SyncEngine:
                 for future in futures:
                     results.extend(future.result())
         except SyncdError as exc:
-            fatal.append(str(exc))
+            fatal.append(self.redact(str(exc)))
+        except SQLAlchemyError as exc:
+            fatal.append(f"database: {describe_db_error(exc)}")
         finally:
             connector.close()
         return results, (fatal[0] if fatal else None)
@@ -244,7 +264,12 @@ class SyncEngine:
         for stream in connector.streams(scope):
             if abort.is_set() or self.stop.is_set():
                 break
-            result = self._run_stream(cfg, source_id, scope, stream, full)
+            try:
+                result = self._run_stream(cfg, source_id, scope, stream, full)
+            except SQLAlchemyError as exc:  # the bookkeeping itself could not be stored
+                error = f"database: {describe_db_error(exc)}"
+                log.error("sync %s %s %s: %s", cfg.name, scope, stream.name, error)
+                result = StreamResult(cfg.name, scope, stream.name, "failed", error=error)
             results.append(result)
             if result.status == "auth_failed":
                 result.status = "failed"
@@ -299,6 +324,8 @@ class SyncEngine:
                 result.status, result.error = "auth_failed", str(exc)
             except SyncdError as exc:
                 result.status, result.error = "failed", str(exc)
+            except SQLAlchemyError as exc:
+                result.status, result.error = "failed", f"database: {describe_db_error(exc)}"
             except Exception as exc:  # a bug or an unexpected library error: record, go on
                 log.exception("sync %s %s %s: unexpected error", cfg.name, scope, stream.name)
                 result.status, result.error = (
@@ -306,10 +333,14 @@ class SyncEngine:
                     f"internal error: {type(exc).__name__}: {exc}",
                 )
             result.requests = meter.requests
+        if result.error:
+            result.error = self.redact(result.error)
         result.seconds = time.monotonic() - t0
         self.progress.finish(task)
         self._finish_run(run_id, result)
         self._mark_cursor(source_id, scope, stream.name, result)
+        if full and result.status == "success":
+            self._forget_item_errors(source_id, scope, stream.name, run_id)
         level = logging.INFO if result.status in ("success", "stopped") else logging.ERROR
         log.log(
             level,
@@ -324,6 +355,19 @@ class SyncEngine:
             f": {result.error}" if result.error else "",
         )
         return result
+
+    def _forget_item_errors(self, source_id: int, scope: str, stream: str, run_id: int) -> None:
+        """After a complete read of a stream, item errors it did not meet again are stale
+        (the item was fixed, or is gone)."""
+        with self.db.begin() as conn:
+            conn.execute(
+                delete(ITEM_ERRORS).where(
+                    ITEM_ERRORS.c.source_id == source_id,
+                    ITEM_ERRORS.c.scope_key == scope,
+                    ITEM_ERRORS.c.stream == stream,
+                    ITEM_ERRORS.c.run_id.is_distinct_from(run_id),
+                )
+            )
 
     def _load_cursor(self, source_id: int, scope: str, stream: str) -> dict | None:
         with self.db.connect() as conn:

@@ -219,3 +219,20 @@ def test_scopes_of_a_source_sync_in_parallel_into_their_own_cursors(
     assert report.ok and len(report.results) == 3
     assert len(stored_keys(db)) == 30
     assert {stored_offset(db, s) for s in "ABC"} == {10}
+
+
+def test_a_secret_echoed_in_an_error_is_masked_before_it_is_stored(
+    db: Engine, database_url: str
+) -> None:
+    from syncd.errors import TransientError
+
+    def leaky(scope: str, batch: int) -> None:
+        raise TransientError("GET https://memory.example/?token=s3cret-token answered 502")
+
+    MemoryConnector.before_batch = leaky
+    report = engine_for(db, database_url).sync()
+    assert report.results[0].error == "GET https://memory.example/?token=*** answered 502"
+    with db.connect() as conn:
+        stored = conn.execute(select(m.SyncRun.error)).scalar_one()
+        cursor_error = conn.execute(select(m.SyncCursor.last_error)).scalar_one()
+    assert "s3cret-token" not in stored and "s3cret-token" not in cursor_error

@@ -56,6 +56,8 @@ def test_full_config_and_environment_overrides(monkeypatch) -> None:
         ("duplicate_names", "two sources are named 'x'"),
         ("unknown_section", "databse: unknown field"),
         ("bad_concurrency", "concurrency: Input should be greater than or equal to 1"),
+        ("bad_database_url", "database.url: is not a database URL"),
+        ("zero_interval", "interval: must be at least 1s"),
     ],
 )
 def test_broken_config_names_file_field_and_problem(name: str, expected: str) -> None:
@@ -95,3 +97,21 @@ def test_init_writes_an_example_that_validates(tmp_path, monkeypatch, capsys) ->
     shown = capsys.readouterr().out
     assert "acme-jira (jira)" in shown and "acme-github (github)" in shown
     assert "example-jira-token" not in shown
+
+
+def test_an_unreachable_database_is_a_one_line_error(tmp_path, capsys) -> None:
+    config = tmp_path / "syncd.toml"
+    config.write_text('[database]\nurl = "postgresql+psycopg://nobody@127.0.0.1:1/none"\n')
+    code = main(["status", "--config", str(config)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("error: database: OperationalError") and "Traceback" not in err
+
+
+def test_log_level_is_case_insensitive_and_checked(tmp_path, capsys) -> None:
+    config = tmp_path / "syncd.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path}/x.db"\n[logging]\nlevel = "debug"\n'
+    )
+    assert main(["--log-level", "info", "db", "upgrade", "--config", str(config)]) == 0
+    assert main(["--log-level", "loud", "db", "upgrade", "--config", str(config)]) == 2

@@ -24,3 +24,15 @@ def test_text_format_masks_too(capsys) -> None:  # type: ignore[no-untyped-def]
     logging.getLogger("syncd.test").error("db error for postgresql://u:hunter2-password@h/db")
     err = capsys.readouterr().err
     assert "hunter2-password" not in err and "postgresql://u:***@h/db" in err
+
+
+def test_tracebacks_are_masked_too(capsys) -> None:  # type: ignore[no-untyped-def]
+    setup_logging("INFO", "json", secrets=["ghp_SECRETSECRET"])
+    try:
+        raise RuntimeError("request with Authorization: token ghp_SECRETSECRET failed")
+    except RuntimeError:
+        logging.getLogger("syncd.test").exception("boom")
+    err = capsys.readouterr().err
+    record = json.loads(err.strip().splitlines()[-1])
+    assert "ghp_SECRETSECRET" not in err
+    assert "Authorization: token ***" in record["exc_info"]
