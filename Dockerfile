@@ -13,6 +13,8 @@ COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
 USER syncd
 WORKDIR /data
+# The default SQLite database lives here; mount a volume to keep it across containers.
+VOLUME ["/data"]
 ENV SYNCD_CONFIG=/etc/syncd/syncd.toml \
     PYTHONUNBUFFERED=1
 # Mount the configuration at /etc/syncd/syncd.toml; set SYNCD_DATABASE_URL to a

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -194,8 +195,14 @@ def retry_after_seconds(headers: Any, clock: Callable[[], float] = time.time) ->
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
         parsed = email.utils.parsedate_to_datetime(value)
-        return max(0.0, parsed.timestamp() - clock()) if parsed else None
+    except (TypeError, ValueError):  # neither seconds nor a date: as if absent
+        return None
+    if parsed.tzinfo is None:  # "-0000" means UTC with unknown origin (RFC 5322)
+        parsed = parsed.replace(tzinfo=UTC)
+    return max(0.0, parsed.timestamp() - clock())
 
 
 def classify(
@@ -209,10 +216,12 @@ def classify(
     headers = response.headers
     retry_after = retry_after_seconds(headers, clock)
     if status == 429:
-        raise RateLimited(f"{where} answered 429 Too Many Requests", retry_after or 60.0)
+        wait = 60.0 if retry_after is None else retry_after  # "Retry-After: 0" means now
+        raise RateLimited(f"{where} answered 429 Too Many Requests", wait)
     if status == 403 and _looks_rate_limited(response):
-        wait = retry_after
-        if wait is None:
+        if retry_after is not None:
+            wait = retry_after
+        else:
             reset = _int_header(headers, "X-RateLimit-Reset")
             remaining = _int_header(headers, "X-RateLimit-Remaining")
             # Primary limit spent: wait for the reset; secondary limit without

@@ -13,9 +13,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -30,6 +30,9 @@ from syncd.durations import format_duration
 from syncd.errors import ConfigError, SyncdError
 from syncd.logs import setup_logging
 from syncd.secrets import secret_values
+
+if TYPE_CHECKING:
+    from syncd.sync.engine import SyncReport
 from syncd.store.db import describe_db_error
 
 app = typer.Typer(
@@ -215,7 +218,7 @@ def sync(
         raise typer.Exit(1)
 
 
-def print_report(report, seconds: float, title: str = "sync") -> None:  # type: ignore[no-untyped-def]
+def print_report(report: SyncReport, seconds: float, title: str = "sync") -> None:
     table = Table(title=f"{title} finished in {seconds:.1f}s", title_justify="left")
     for col in ("source", "scope", "stream", "status", "records", "requests", "skipped", "time"):
         table.add_column(
@@ -245,7 +248,7 @@ def print_report(report, seconds: float, title: str = "sync") -> None:  # type: 
             err.print(f"{r.source} {r.scope} {r.stream}: {r.error}", markup=False, style="red")
 
 
-def print_stream_summary(report, seconds: float, title: str) -> None:  # type: ignore[no-untyped-def]
+def print_stream_summary(report: SyncReport, seconds: float, title: str) -> None:
     """One row per source and stream, summed over scopes."""
     rows: dict[tuple[str, str], list] = {}
     for r in report.results:
@@ -360,7 +363,7 @@ def _print_links_and_people(engine: Engine) -> None:
             )
 
 
-def _age(delta) -> str:  # type: ignore[no-untyped-def]
+def _age(delta: timedelta) -> str:
     seconds = int(delta.total_seconds())
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size:

@@ -152,6 +152,14 @@ def test_retry_after_accepts_seconds_and_http_dates() -> None:
         == 10
     )
     assert retry_after_seconds({}) is None
+    assert retry_after_seconds({"Retry-After": "0"}) == 0
+    assert retry_after_seconds({"Retry-After": "soon"}) is None
+    assert (
+        retry_after_seconds(
+            {"Retry-After": "Wed, 21 Oct 2015 07:28:00 -0000"}, clock=lambda: 1445412470
+        )
+        == 10
+    )
 
 
 def test_safe_url_drops_credentials_and_query() -> None:
