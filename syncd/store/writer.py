@@ -17,7 +17,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, select, update
+from sqlalchemy import Connection, Engine, delete, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random
@@ -424,13 +424,13 @@ class _BatchWrite:
                 self._one_of(table.c[parent_col], sorted(parent_ids))
             )
         ).all()
-        for parent, child in existing:
-            if (parent, child) not in keep:
-                self.conn.execute(
-                    delete(table).where(
-                        and_(table.c[parent_col] == parent, table.c[child_col] == child)
-                    )
+        stale = [(parent, child) for parent, child in existing if (parent, child) not in keep]
+        for start in range(0, len(stale), 500):
+            self.conn.execute(
+                delete(table).where(
+                    tuple_(table.c[parent_col], table.c[child_col]).in_(stale[start : start + 500])
                 )
+            )
 
     def issue_changes(self, changes: Sequence[r.IssueChange]) -> list[r.ItemError]:
         if not changes:
