@@ -38,6 +38,8 @@ log = logging.getLogger("syncd.connectors.jira")
 
 Deployment = Literal["cloud", "datacenter"]
 
+CLOUD_PAGE_MAX = 100  # search/jql: at most 100 issues a page when fields are asked for
+DATACENTER_PAGE_MAX = 1000  # search: jira.search.views.default.max, 1000 unless changed
 BULK_CHANGELOG_ISSUES = 1000  # Cloud's limit of issues per bulkfetch request
 BULK_CHANGELOG_PAGE = 1000
 AGILE_PAGE = 50  # the agile API's maximum page size
@@ -244,6 +246,12 @@ class JiraClient:
         if self._server_info is None and self._deployment_hint is not None:
             return self._deployment_hint
         return self.server_info().deployment
+
+    def page_size(self) -> int:
+        """Issues per search page: configured, else the deployment's maximum."""
+        if self.config.page_size:
+            return self.config.page_size
+        return CLOUD_PAGE_MAX if self.deployment() == "cloud" else DATACENTER_PAGE_MAX
 
     @property
     def api(self) -> str:

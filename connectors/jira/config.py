@@ -48,7 +48,9 @@ class JiraSourceConfig(SourceConfig):
     # How often project details, versions, boards/sprints and field ids are re-read.
     refresh_every: Duration = Field(default="30m", validate_default=True)
 
-    page_size: int = Field(default=100, ge=1, le=1000)  # issues per search page
+    # Issues per search page; by default the most each deployment serves with fields and
+    # changelogs: 100 on Cloud's search/jql, 1000 on Data Center's search.
+    page_size: int | None = Field(default=None, ge=1, le=1000)
     id_page_size: int = Field(default=1000, ge=1, le=5000)  # ids per reconciliation page
     changelog_page_size: int = Field(default=100, ge=1, le=1000)
 

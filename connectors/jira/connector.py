@@ -13,13 +13,11 @@ from connectors.jira.streams import (
     ReconcileStream,
     RunShared,
     SprintsStream,
-    VersionsStream,
 )
 from syncd.errors import ConfigError
 
 STREAMS: tuple[type[Stream], ...] = (
     ProjectStream,
-    VersionsStream,
     SprintsStream,
     IssuesStream,
     ReconcileStream,

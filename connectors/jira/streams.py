@@ -1,10 +1,11 @@
 """The streams of one Jira project. Each turns a stored cursor into batches; none keeps state.
 
-Order matters and is the order ``JiraConnector.streams`` returns: the project, then versions
-and sprints (so issues find them stored), then issues, then the deletion reconciliation.
+Order matters and is the order ``JiraConnector.streams`` returns: the project with its
+versions, then sprints (so issues find them stored), then issues, then the deletion
+reconciliation.
 
 Cursors (JSON, one per project and stream):
-- ``project`` / ``versions`` / ``sprints``: ``{"refreshed_at": iso}``; re-read every
+- ``project`` (with its versions) / ``sprints``: ``{"refreshed_at": iso}``; re-read every
   ``refresh_every`` and on ``--full``. Between refreshes, sprints stay fresh through the
   Sprint field of changed issues, and a fix version an issue names that this project has not
   listed yet makes the issues stream read the versions at once.
@@ -136,26 +137,29 @@ class PeriodicStream(JiraStream):
 
 
 class ProjectStream(PeriodicStream):
+    """The project and its versions: Jira's project resource lists both, one request."""
+
     name = "project"
 
     def fetch(self, ctx: StreamContext) -> tuple[list[Record], list[ItemError]]:
         project = self.client.project(self.scope_key)
-        return [map_project(project, base_url=self.client.base_url)], []
-
-
-class VersionsStream(PeriodicStream):
-    name = "versions"
-
-    def fetch(self, ctx: StreamContext) -> tuple[list[Record], list[ItemError]]:
-        return releases(self.client, self.scope_key, self.shared)
+        scope = map_project(project, base_url=self.client.base_url)
+        found, errors = releases(self.client, self.scope_key, self.shared, project)
+        return [scope, *found], errors
 
 
 def releases(
-    client: JiraClient, scope_key: str, shared: RunShared
+    client: JiraClient,
+    scope_key: str,
+    shared: RunShared,
+    project: dict[str, Any] | None = None,
 ) -> tuple[list[Record], list[ItemError]]:
+    """Release records for the versions of a project (read now unless ``project`` is the
+    project resource, which embeds them)."""
     records: list[Record] = []
     errors: list[ItemError] = []
-    versions = client.versions(scope_key)
+    embedded = project.get("versions") if project is not None else None
+    versions = embedded if isinstance(embedded, list) else client.versions(scope_key)
     shared.versions.setdefault(scope_key, set()).update(
         str(v.get("id")) for v in versions if isinstance(v, dict)
     )
@@ -317,7 +321,7 @@ class IssuesStream(JiraStream):
             query = jql.issues_query(self.scope_key, lower)
             moved_on = False
             for page in self.client.search(
-                query, fields=fields, changelog=True, page_size=self.config.page_size
+                query, fields=fields, changelog=True, page_size=self.client.page_size()
             ):
                 yield page
                 if page.last:

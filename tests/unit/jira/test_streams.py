@@ -288,7 +288,7 @@ def test_stop_request_ends_the_stream_between_pages(http):
         next(reader)
 
 
-@pytest.mark.parametrize("name", ["project", "versions", "sprints", "reconcile"])
+@pytest.mark.parametrize("name", ["project", "sprints", "reconcile"])
 def test_periodic_streams_cost_nothing_until_due(http, name):
     cursor = {
         "refreshed_at": (T_RUN - timedelta(minutes=10)).isoformat(),
@@ -298,17 +298,36 @@ def test_periodic_streams_cost_nothing_until_due(http, name):
     assert (batches, requests) == ([], 0)
 
 
-def test_project_refresh_when_due(http):
+def test_project_refresh_reads_project_and_versions_in_one_request(http):
     http.get(
         f"{p.BASE}/rest/api/2/project/PROJ",
-        json={"id": "10000", "key": "PROJ", "name": "Payments ✓"},
+        json={
+            "id": "10000",
+            "key": "PROJ",
+            "name": "Payments ✓",
+            "versions": [
+                {"id": "10200", "name": "2024.03", "released": True, "releaseDate": "2024-03-29"}
+            ],
+        },
     )
     cursor = {"refreshed_at": (T_RUN - timedelta(minutes=31)).isoformat()}
-    batches, _ = run(stream(connector(), "project"), cursor, ctx())
-    assert batches[0].records == [
-        Scope("jira_project", "PROJ", "10000", "Payments ✓", f"{p.BASE}/browse/PROJ")
-    ]
+    batches, requests = run(stream(connector(), "project"), cursor, ctx())
+    scope, release = batches[0].records
+    assert scope == Scope("jira_project", "PROJ", "10000", "Payments ✓", f"{p.BASE}/browse/PROJ")
+    assert (release.external_id, release.released, str(release.released_at)) == (
+        "10200",
+        True,
+        "2024-03-29",
+    )
     assert batches[0].cursor == {"refreshed_at": T_RUN.isoformat()}
+    assert requests == 1
+
+
+def test_project_without_embedded_versions_lists_them(http):
+    http.get(f"{p.BASE}/rest/api/2/project/PROJ", json={"id": "10000", "key": "PROJ"})
+    http.get(f"{p.BASE}/rest/api/2/project/PROJ/versions", json=[{"id": "7", "name": "v7"}])
+    batches, _ = run(stream(connector(), "project"), None, ctx())
+    assert [type(r).__name__ for r in batches[0].records] == ["Scope", "Release"]
 
 
 def test_sprints_of_scrum_boards_only(http):
