@@ -32,7 +32,7 @@ from requests.adapters import HTTPAdapter
 from connectors.http import HttpPolicy, RequestBudget, retry_after_seconds
 from connectors.jira.config import JiraSourceConfig
 from connectors.jira.mapping import FieldIds, discover_fields
-from syncd.errors import ConfigError, FatalError, NotFound, StopRequested
+from syncd.errors import ConfigError, FatalError, NotFound, StopRequested, TransientError
 
 log = logging.getLogger("syncd.connectors.jira")
 
@@ -428,11 +428,11 @@ class JiraClient:
             if anchor is not None and (not page or str(page[0].get("id")) != anchor):
                 restarts += 1
                 if restarts > MAX_RESTARTS:
-                    log.warning(
-                        "%s: search results kept moving while paging; continuing next run",
-                        self.source,
+                    # What was read is stored with a true cursor; the rest waits a run.
+                    raise TransientError(
+                        f"{self.source}: search results kept moving while paging "
+                        f"({MAX_RESTARTS} restarts); the next run continues from here"
                     )
-                    return
                 log.info("%s: search results moved while paging; reading again", self.source)
                 start, anchor = 0, None
                 continue

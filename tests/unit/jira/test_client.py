@@ -307,3 +307,14 @@ def test_no_request_is_made_while_building_the_client(http):
     started = time.monotonic()
     make_client()
     assert len(http.calls) == 0 and time.monotonic() - started < 1
+
+
+def test_data_center_paging_gives_up_loudly_when_results_never_settle(http):
+    _dc_search(http, 0, [1, 2, 3], total=9)
+    for restart in range(6):
+        _dc_search(http, 2, [9, 8, 7], total=9)  # the anchor (3) is never where it was
+        if restart < 5:
+            _dc_search(http, 0, [1, 2, 3], total=9)
+    client = make_client(url=DC, email=None, deployment="datacenter")
+    with pytest.raises(TransientError, match="kept moving"):
+        list(client.search("q", fields=["id"], changelog=False, page_size=3))
