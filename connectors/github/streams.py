@@ -7,7 +7,9 @@ stream to the next within one run of one repository.
 
 Cost of a run in which nothing changed: every list's first page is asked with the ETag of
 the previous answer and comes back ``304 Not Modified``, which GitHub does not count against
-the rate limit. Per repository that is 5 + (tracked branches) conditional requests, 0 points.
+the rate limit. Per repository that is 5 + (tracked branches) conditional requests, 0 points;
+one fewer for a repository with Issues disabled (its issues are not asked for) and for an
+empty one (its commits are not asked for while the repository payload is unchanged).
 """
 
 from __future__ import annotations
@@ -50,6 +52,12 @@ class RepoContext:
 
     repo: str
     default_branch: str | None = None
+    # From the repository payload: False when Issues are disabled in the repository's
+    # settings (its /issues answers 410 Gone); None when not known.
+    has_issues: bool | None = None
+    # The repository payload answered 304: nothing was pushed since it was last read (a
+    # push moves ``pushed_at``), so an empty repository is still empty.
+    repository_unchanged: bool = False
     users: dict[str, str] = field(default_factory=dict)  # account id -> login, seen this run
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -134,6 +142,8 @@ class RepositoryStream(GitHubStream):
             ) from None
         if page.not_modified:
             self.context.default_branch = state.get("default_branch")
+            self.context.has_issues = _flag(state.get("has_issues"))
+            self.context.repository_unchanged = True
             return
         data = page.data if isinstance(page.data, Mapping) else {}
         records: list[Record] = []
@@ -150,11 +160,22 @@ class RepositoryStream(GitHubStream):
             self.context.saw([account])
         branch = data.get("default_branch")
         self.context.default_branch = branch if isinstance(branch, str) else None
+        has_issues = _flag(data.get("has_issues"))
+        self.context.has_issues = has_issues
         yield self._batch(
             records=records,
             errors=errors,
-            cursor={"v": VERSION, "etag": page.etag, "default_branch": branch},
+            cursor={
+                "v": VERSION,
+                "etag": page.etag,
+                "default_branch": branch,
+                "has_issues": has_issues,
+            },
         )
+
+
+def _flag(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
 
 
 # -- milestones ----------------------------------------------------------------------------
@@ -212,6 +233,8 @@ class _UpdatedDescStream(GitHubStream):
 
     list_path: ClassVar[str]
     uses_since: ClassVar[bool]
+    # Statuses of the list that mean "no items" rather than an error.
+    empty_on: ClassVar[tuple[int, ...]] = ()
 
     def params(self, since: datetime | None) -> dict[str, Any]:
         params: dict[str, Any] = {
@@ -243,10 +266,14 @@ class _UpdatedDescStream(GitHubStream):
         floor = window.floor(overlap)
         path = f"{self.path}/{self.list_path}"
         since = window.since if self.uses_since else None
-        pages = self.client.pages(path, self.params(since), etag=window.etag)
+        pages = self.client.pages(
+            path, self.params(since), etag=window.etag, empty_on=self.empty_on
+        )
         first = next(pages)
         if first.not_modified:
             return  # nothing changed since the stored ETag: no rate limit spent
+        if first.status in self.empty_on:
+            return
         if self.uses_since and window.since_due(
             ctx.run_started_at, overlap, self.config.since_refresh
         ):
@@ -254,8 +281,10 @@ class _UpdatedDescStream(GitHubStream):
             # stored at the end belongs to the URL the next run asks for.
             pages.close()
             since = floor
-            pages = self.client.pages(path, self.params(since))
+            pages = self.client.pages(path, self.params(since), empty_on=self.empty_on)
             first = next(pages)
+            if first.status in self.empty_on:
+                return
         etag = first.etag
         settled = ctx.run_started_at - SETTLE
         newest: datetime | None = None
@@ -312,11 +341,21 @@ class _UpdatedDescStream(GitHubStream):
 
 class IssuesStream(_UpdatedDescStream):
     """``/issues?since=...`` -> Issue. That endpoint lists pull requests too; they are
-    skipped here (but still move the watermark, since they share the ordering)."""
+    skipped here (but still move the watermark, since they share the ordering).
+
+    A repository with Issues disabled (``"has_issues": false`` in its payload) is not asked
+    at all; its ``/issues`` would answer ``410 Issues are disabled for this repo``, which is
+    read as an empty list when the payload was not known (or changed in between)."""
 
     name = "issues"
     list_path = "issues"
     uses_since = True
+    empty_on = (410,)
+
+    def read(self, cursor: dict[str, Any] | None, ctx: StreamContext) -> Iterator[Batch]:
+        if self.context.has_issues is False:
+            return iter(())
+        return super().read(cursor, ctx)
 
     def skip(self, item: Mapping[str, Any]) -> bool:
         return is_pull_request_item(item)
@@ -456,7 +495,10 @@ class CommitsStream(GitHubStream):
     the head it was read at, and a read walks the list from the new head until every commit
     the new head reaches is either read or known to be reachable from the old head (an
     ancestor comes after its descendants in that order). Unchanged head: the first page is
-    a free 304. Fast-forward by a few commits: one page.
+    a free 304. Fast-forward by a few commits: one page. An empty repository answers
+    ``409 Git Repository is empty.`` (github/rest-api-description#385): no commits, head
+    None, and no request again until the repository payload changes (a push moves
+    ``pushed_at``).
     """
 
     name = "commits"
@@ -474,6 +516,8 @@ class CommitsStream(GitHubStream):
         done: dict[str, dict[str, Any]] = {b: s for b, s in old_branches.items() if b in branches}
         for branch in branches:
             old = old_branches.get(branch, {})
+            if old.get("empty") and self.context.repository_unchanged:
+                continue  # still empty: nothing was pushed since the repository was read
             walk = _BranchWalk(self, branch, old, [old.get("head")])
             for records, errors, final in walk.run():
                 if final is not None:
@@ -515,12 +559,15 @@ class _BranchWalk:
         params = {"sha": self.branch, "per_page": stream.config.per_page}
         try:
             pages = stream.client.pages(
-                f"{stream.path}/commits", params, etag=self.state.get("etag")
+                f"{stream.path}/commits", params, etag=self.state.get("etag"), empty_on=(409,)
             )
             first = next(pages)
         except NotFound:
             return  # a configured branch this repository does not have
         if first.not_modified:
+            return
+        if first.status == 409:  # "Git Repository is empty.": no commits, no head yet
+            yield [], [], {"head": None, "etag": None, "empty": True}
             return
         etag = first.etag
         listed = stream._list(first)

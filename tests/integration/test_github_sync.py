@@ -88,7 +88,10 @@ SIZES_FOR = timedelta(days=30)  # the connector's default pull_request_sizes_for
 
 
 def truth(
-    sb: Sandbox, first_sync: datetime, branches: tuple[str, ...] = ()
+    sb: Sandbox,
+    first_sync: datetime,
+    branches: tuple[str, ...] = (),
+    repos: tuple[str, ...] | None = None,
 ) -> dict[str, dict[Any, tuple]]:
     """What the store must hold. Pull request sizes are read for open pull requests and
     those updated within 30 days of the first sync (every later change is newer still)."""
@@ -97,7 +100,7 @@ def truth(
     out: dict[str, dict[Any, tuple]] = {k: {} for k in (
         "issues", "pulls", "reviews", "commits", "milestones", "accounts")}  # fmt: skip
     users: set[Any] = set()
-    for name in sb.size.github_repos:
+    for name in repos or sb.size.github_repos:
         repo = data.repos[name]
         users.add(repo.owner)
         for issue in repo.issues.values():
@@ -359,9 +362,13 @@ def stored(db: Engine) -> dict[str, dict[Any, tuple]]:
 
 
 def assert_store_equals_sandbox(
-    db: Engine, sb: Sandbox, first_sync: datetime, branches: tuple[str, ...] = ()
+    db: Engine,
+    sb: Sandbox,
+    first_sync: datetime,
+    branches: tuple[str, ...] = (),
+    repos: tuple[str, ...] | None = None,
 ) -> None:
-    expected, actual = truth(sb, first_sync, branches), stored(db)
+    expected, actual = truth(sb, first_sync, branches, repos), stored(db)
     for kind in expected:
         want, have = expected[kind], actual[kind]
         missing = sorted(set(want) - set(have), key=str)[:5]
@@ -437,6 +444,46 @@ def test_no_change_cycle_costs_zero_rate_limit_points(
     assert log["total"] == 5 * repos == sum(r.requests for r in report.results)
     assert log["rate_limit_cost"] == 0
     assert log["violations"] == 0
+
+
+def test_repositories_with_issues_disabled_and_empty_ones_sync_and_cost_nothing_idle(
+    db: Engine, make_sandbox: Callable[..., Sandbox]
+) -> None:
+    """Issues disabled: /issues answers 410, so the stream is skipped (the repository
+    payload says has_issues false). Empty: /commits answers 409, so no commits, and no
+    request for them while the repository payload is unchanged."""
+    sb = make_sandbox(size="small", seed=6)
+    sb.github_service.add_repo("acme/no-issues", has_issues=False)
+    sb.github_service.add_repo("acme/empty", empty=True)
+    repos = (*sb.size.github_repos, "acme/no-issues", "acme/empty")
+    settings = _settings(sb, repos=list(repos))
+    first = datetime.now(UTC)
+    _reset_log(sb)
+    _sync(settings, db)
+    assert_store_equals_sandbox(db, sb, first, repos=repos)
+    log = _requests(sb)
+    assert log["by_status"].get("410") is None  # the issues of acme/no-issues: not asked
+    assert log["by_status"]["409"] == 1  # the commits of acme/empty, once
+    with db.connect() as conn:
+        cursor = conn.execute(
+            select(m.SyncCursor.cursor).where(
+                m.SyncCursor.scope_key == "acme/empty", m.SyncCursor.stream == "commits"
+            )
+        ).scalar_one()
+    assert cursor["branches"]["main"]["head"] is None
+
+    _evolve(sb, 40)
+    _sync(settings, db)
+    assert_store_equals_sandbox(db, sb, first, repos=repos)
+
+    _reset_log(sb)
+    _sync(settings, db)
+    log = _requests(sb)
+    # 5 per repository of the size; 4 for each of the two others (no issues request for
+    # one, no commits request for the other).
+    assert log["total"] == 5 * len(sb.size.github_repos) + 4 + 4, log
+    assert log["by_status"] == {"304": log["total"]}
+    assert log["rate_limit_cost"] == 0
 
 
 def test_faults_and_enforced_rate_limits_leave_the_store_exact(

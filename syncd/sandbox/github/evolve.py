@@ -54,7 +54,8 @@ class Evolver:
     def apply(self, changes: int) -> dict[str, int]:
         done: Counter[str] = Counter()
         kinds, weights = list(KINDS), list(KINDS.values())
-        repos = list(self.data.repos.values())
+        # An empty repository has no branch to push to or open a pull request against.
+        repos = [r for r in self.data.repos.values() if r.commits]
         if not repos:
             return {}
         for _ in range(changes):
@@ -273,6 +274,8 @@ class Evolver:
     # -- issues and milestones ------------------------------------------------------------
 
     def issue_opened(self, repo: Repo, now: int) -> bool:
+        if not repo.has_issues:
+            return False
         title, body, found = texts.issue_texts(self.rng, self.keys)
         number = repo.next_number
         repo.next_number += 1

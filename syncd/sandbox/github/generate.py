@@ -184,17 +184,71 @@ class _People:
 
 def generate(size: SandboxSize, seed: int, now: int | None = None) -> GitHubData:
     """The whole simulated GitHub for ``size`` and ``seed``; history ends before ``now``."""
-    anchor = default_now() if now is None else int(now)
-    rng = random.Random(f"github:{size.name}:{seed}")
-    people = _People(rng, anchor)
-    data = GitHubData(users=people.users, repos={}, viewer=people.viewer, now=anchor)
-    keys = texts.KeySource(size)
-    for index, full_name in enumerate(size.github_repos):
+    return Generator(size, seed, now).data
+
+
+class Generator:
+    """Generates the data of ``size`` and ``seed``, and keeps what it needs to add
+    repositories with options later (:meth:`add_repo`) without changing the others."""
+
+    def __init__(self, size: SandboxSize, seed: int, now: int | None = None) -> None:
+        self.size = size
+        self.seed = seed
+        anchor = default_now() if now is None else int(now)
+        rng = random.Random(f"github:{size.name}:{seed}")
+        self.people = _People(rng, anchor)
+        self.data = GitHubData(
+            users=self.people.users, repos={}, viewer=self.people.viewer, now=anchor
+        )
+        self.keys = texts.KeySource(size)
+        for full_name in size.github_repos:
+            self.data.repos[full_name] = self._build(full_name)
+
+    def _build(self, full_name: str) -> Repo:
         owner, name = full_name.split("/", 1)
+        size, seed = self.size, self.seed
         repo_rng = random.Random(f"github:{size.name}:{seed}:{full_name}")
-        builder = _RepoBuilder(repo_rng, data, people, keys, size, index, seed)
-        data.repos[full_name] = builder.build(people.org(owner, anchor), name)
-    return data
+        index = len(self.data.repos)
+        builder = _RepoBuilder(repo_rng, self.data, self.people, self.keys, size, index, seed)
+        return builder.build(self.people.org(owner, self.data.now), name)
+
+    def add_repo(self, full_name: str, *, has_issues: bool = True, empty: bool = False) -> Repo:
+        """One more repository, generated like the others (from its own random stream), or:
+
+        - ``has_issues=False``: Issues disabled in its settings. Its pull requests and
+          commits are generated as usual; ``/issues`` answers ``410 Issues are disabled for
+          this repo`` and the repository payload says ``"has_issues": false``.
+        - ``empty=True``: created without a first commit. ``/commits`` answers
+          ``409 Git Repository is empty.``; lists of pull requests, issues, milestones and
+          branches are empty.
+        """
+        if full_name in self.data.repos:
+            raise ValueError(f"{full_name} exists already")
+        owner_login, name = full_name.split("/", 1)
+        if empty:
+            owner = self.people.org(owner_login, self.data.now)
+            created = self.data.now - 10 * DAY
+            repo = Repo(
+                id=stable_id(f"repo:{full_name}", 100_000_000, 800_000_000),
+                owner=owner,
+                name=name,
+                description=None,
+                default_branch="main",
+                merge_style="squash",
+                language="",
+                topics=[],
+                created_at=created,
+                updated_at=created,
+                pushed_at=created,
+            )
+        else:
+            repo = self._build(full_name)
+        if not has_issues:
+            # Disabling Issues hides the existing ones; their numbers stay taken.
+            repo.issues.clear()
+            repo.has_issues = False
+        self.data.repos[full_name] = repo
+        return repo
 
 
 @dataclass(slots=True)

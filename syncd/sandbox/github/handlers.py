@@ -248,10 +248,19 @@ def get_repo(ctx: Ctx, repo: Repo) -> Reply:
 _ISSUES_DOCS = f"{DOCS}/issues/issues#list-repository-issues"
 
 
+def _issues_enabled(repo: Repo) -> None:
+    """A repository with Issues disabled answers 410 Gone to its issue endpoints, e.g.
+    ``{"message": "Issues are disabled for this repo", ...}`` (ingydotnet/git-hub#72,
+    pockethub/PocketHub#57, ansible/ansibullbot#845)."""
+    if not repo.has_issues:
+        raise ApiError(410, "Issues are disabled for this repo", _ISSUES_DOCS)
+
+
 def list_issues(ctx: Ctx, repo: Repo) -> Reply:
     """``GET /repos/{o}/{r}/issues``: issues AND pull requests ("GitHub's REST API considers
     every pull request an issue"), open by default, newest first by default. ``since`` keeps
     items updated at or after the time."""
+    _issues_enabled(repo)
     state = _choice(ctx.arg("state"), ("open", "closed", "all"), "open")
     sort = _choice(ctx.arg("sort"), ("created", "updated", "comments"), "created")
     direction = _choice(ctx.arg("direction"), ("asc", "desc"), "desc")
@@ -309,6 +318,7 @@ def list_issues(ctx: Ctx, repo: Repo) -> Reply:
 
 
 def get_issue(ctx: Ctx, repo: Repo, n: str) -> Reply:
+    _issues_enabled(repo)
     number = _number(n)
     item: Issue | PullRequest | None = repo.issues.get(number) or repo.pulls.get(number)
     if item is None:
@@ -423,10 +433,19 @@ def _resolve(repo: Repo, ref: str) -> str | None:
     return None
 
 
+def _not_empty(repo: Repo) -> None:
+    """A repository without a first commit answers 409 Conflict to its commit endpoints,
+    whatever the ref: ``{"message": "Git Repository is empty.", ...}``
+    (github/rest-api-description#385, dogsheep/github-to-sqlite#22)."""
+    if not repo.commits:
+        raise ApiError(409, "Git Repository is empty.", _COMMITS_DOCS)
+
+
 def list_commits(ctx: Ctx, repo: Repo) -> Reply:
     """``sha`` (branch or commit, default: the default branch), ``since``/``until`` on the
     *committer* date (as ``git log`` filters; see rundel/ghclass#139), ``author`` as a login
     or an email."""
+    _not_empty(repo)
     ref = ctx.arg("sha") or repo.default_branch
     head = _resolve(repo, ref)
     if head is None:
@@ -454,6 +473,7 @@ def list_commits(ctx: Ctx, repo: Repo) -> Reply:
 
 
 def get_commit(ctx: Ctx, repo: Repo, ref: str) -> Reply:
+    _not_empty(repo)
     sha = _resolve(repo, ref)
     if sha is None:
         # Real answer for an unknown ref (e.g. yegor256/rultor#1344).

@@ -191,6 +191,7 @@ class Repo:
     commits: dict[str, Commit] = field(default_factory=dict)
     branches: dict[str, Branch] = field(default_factory=dict)
     next_number: int = 1  # shared by issues and pull requests
+    has_issues: bool = True  # False: Issues disabled in the settings; /issues answers 410
     version: int = 0  # bumped on every change; keys the list caches
     _log_cache: dict[str, list[Commit]] = field(default_factory=dict, repr=False)
 
@@ -237,7 +238,10 @@ class Repo:
         return result
 
     def branch_log(self, branch: str | None = None) -> list[Commit]:
-        """The commits of ``branch`` (default: the default branch), newest first."""
+        """The commits of ``branch`` (default: the default branch), newest first; none in
+        an empty repository."""
+        if not self.commits:
+            return []
         return self.log(self.branches[branch or self.default_branch].head)
 
     def items(self) -> Iterator[Issue | PullRequest]:

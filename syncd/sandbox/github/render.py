@@ -184,7 +184,7 @@ class Renderer:
                 "stargazers_count": repo.id % 50,
                 "watchers_count": repo.id % 50,
                 "language": repo.language,
-                "has_issues": True,
+                "has_issues": repo.has_issues,
                 "has_projects": True,
                 "has_downloads": True,
                 "has_wiki": False,

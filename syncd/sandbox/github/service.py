@@ -45,7 +45,7 @@ from . import handlers
 from .app_auth import APP_ID, AppAuthority, AppCredentials
 from .errors import ApiError, not_found
 from .evolve import Evolver
-from .generate import generate, stable_id
+from .generate import Generator, stable_id
 from .handlers import Ctx, Reply, RepoView
 from .limits import DOCS_PRIMARY, DOCS_SECONDARY, RateLimiter, RateLimitPolicy
 from .model import GitHubData, Repo, User
@@ -90,7 +90,8 @@ class GitHubService:
         self.seed = seed
         self.token = token
         self.clock = clock
-        self.data: GitHubData = generate(size, seed, now)
+        self._generator = Generator(size, seed, now)
+        self.data: GitHubData = self._generator.data
         self.limiter = RateLimiter(limits or RateLimitPolicy(), clock)
         self._evolver = Evolver(self.data, size, seed, clock)
         self.app = AppAuthority(clock, seed)
@@ -99,6 +100,12 @@ class GitHubService:
         self._views: dict[int, RepoView] = {}
         self._requests = 0
         self._members = {u.login for u in self.data.users.values() if u.work_email}
+
+    def add_repo(self, full_name: str, *, has_issues: bool = True, empty: bool = False) -> Repo:
+        """A repository besides the size's own (which stay as they are): generated like them,
+        or with Issues disabled (``has_issues=False``: ``/issues`` answers 410), or
+        ``empty`` (no commit yet: ``/commits`` answers 409). See ``Generator.add_repo``."""
+        return self._generator.add_repo(full_name, has_issues=has_issues, empty=empty)
 
     def app_credentials(self) -> AppCredentials:
         """The sandbox GitHub App's ids and private key (PEM), for App auth."""

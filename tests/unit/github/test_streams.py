@@ -455,3 +455,72 @@ def test_a_user_seen_in_two_repositories_is_read_once(
     )
     accounts = [_of(_read(s, None), r.Account) for s in streams]
     assert accounts[0] == accounts[1] and accounts[0][0].display_name == "Alice Johnson"
+
+
+# -- repositories with Issues disabled, empty repositories -------------------------------
+
+
+def test_issues_disabled_in_the_repository_skip_the_issues_stream(
+    mocked: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    context = RepoContext(REPO)
+    repository = _stream(RepositoryStream, fake_time, context)
+    mocked.get(
+        f"{API}/repos/acme/api", json={**p.REPOSITORY, "has_issues": False}, headers={"ETag": '"r"'}
+    )
+    first = _read(repository, None)
+    assert context.has_issues is False and first[-1].cursor["has_issues"] is False
+    # No request at all: the strict mock refuses any /issues call.
+    assert _read(_stream(IssuesStream, fake_time, context), None) == []
+
+    # Unchanged repository (304): still known from the cursor.
+    mocked.get(f"{API}/repos/acme/api", status=304)
+    context = RepoContext(REPO)
+    assert _read(_stream(RepositoryStream, fake_time, context), first[-1].cursor) == []
+    assert context.has_issues is False and context.repository_unchanged
+    assert _read(_stream(IssuesStream, fake_time, context), None) == []
+
+
+def test_issues_answering_410_are_an_empty_list(
+    mocked: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    """Issues disabled after the repository payload was read (or a cursor from before
+    has_issues was kept): 410 Gone is "no issues", not a failed run."""
+    mocked.get(
+        f"{API}/repos/acme/api/issues",
+        status=410,
+        json={
+            "message": "Issues are disabled for this repo",
+            "documentation_url": "https://docs.github.com/rest/issues/issues#list-repository-issues",
+        },
+    )
+    cursor = {"v": 1, "watermark": "2024-03-01T12:00:00Z", "since": None, "etag": '"i"', "seen": {}}
+    assert _read(_stream(IssuesStream, fake_time, RepoContext(REPO, has_issues=True)), cursor) == []
+
+
+def test_an_empty_repository_has_no_commits_and_costs_nothing_while_unchanged(
+    mocked: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    url = f"{API}/repos/acme/api/commits"
+    empty = {
+        "message": "Git Repository is empty.",
+        "documentation_url": "https://docs.github.com/rest/commits/commits#list-commits",
+    }
+    mocked.get(url, status=409, json=empty)
+    context = RepoContext(REPO, default_branch="main")
+    first = _read(_stream(CommitsStream, fake_time, context), None)
+    assert _of(first, r.Commit) == []
+    cursor = first[-1].cursor
+    assert cursor["branches"]["main"]["head"] is None
+
+    # The repository payload answered 304: nothing pushed since, so no commits request.
+    unchanged = RepoContext(REPO, default_branch="main", repository_unchanged=True)
+    assert _read(_stream(CommitsStream, fake_time, unchanged), cursor) == []
+
+    # The repository changed (e.g. its first push): asked again.
+    mocked.get(url, json=[_c("1", [], 1)], headers={"ETag": '"c1"'})
+    changed = _read(
+        _stream(CommitsStream, fake_time, RepoContext(REPO, default_branch="main")), cursor
+    )
+    assert [c.sha for c in _of(changed, r.Commit)] == ["1" * 40]
+    assert changed[-1].cursor["branches"]["main"] == {"head": "1" * 40, "etag": '"c1"'}
