@@ -223,6 +223,127 @@ def test_app_mints_an_installation_token_and_renews_it(
     assert mocked.calls[4].request.headers["Authorization"] == "token ghs_second"
 
 
+def _minted(mocked: responses.RequestsMock, token: str, now: float) -> None:
+    expires = datetime.fromtimestamp(now, UTC) + timedelta(hours=1)
+    mocked.post(
+        MINT,
+        status=201,
+        json={"token": token, "expires_at": expires.strftime("%Y-%m-%dT%H:%M:%SZ")},
+    )
+
+
+def _with_token(token: str) -> list:
+    return [matchers.header_matcher({"Authorization": f"token {token}"})]
+
+
+def _within(seconds: float, fn, *args):  # type: ignore[no-untyped-def]
+    """Run ``fn`` in a thread and fail (instead of hanging) if it does not return: minting
+    while holding the non-reentrant request slot would deadlock."""
+    import threading
+
+    out: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            out["value"] = fn(*args)
+        except BaseException as exc:  # handed to the test thread
+            out["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), "the request never returned (deadlock?)"
+    if "error" in out:
+        raise out["error"]  # type: ignore[misc]
+    return out.get("value")
+
+
+def test_app_token_that_expires_while_the_request_waits_in_the_budget_is_renewed(
+    mocked: responses.RequestsMock, fake_time: FakeTime, app_key
+) -> None:
+    pem, _ = app_key
+    client, runtime = make_client(fake_time, _app_config(pem))
+    _minted(mocked, "ghs_first", fake_time.now)
+    mocked.get(f"{API}/repos/acme/api", json={"id": 1}, match=_with_token("ghs_first"))
+    _within(10, client.get, "/repos/acme/api")
+
+    # A rate-limit reset 58 minutes away: the request waits in the budget, and by the time
+    # it may be sent the token it was about to use has two minutes left.
+    runtime.budget.block_for(3480, "primary rate limit spent")
+    _minted(mocked, "ghs_second", fake_time.now + 3480)
+    mocked.get(f"{API}/repos/acme/api", json={"id": 1}, match=_with_token("ghs_second"))
+    _within(10, client.get, "/repos/acme/api")
+    assert [c.request.method for c in mocked.calls] == ["POST", "GET", "POST", "GET"]
+
+
+def test_app_token_that_expires_between_retries_is_renewed(
+    mocked: responses.RequestsMock, fake_time: FakeTime, app_key
+) -> None:
+    pem, _ = app_key
+    client, _ = make_client(fake_time, _app_config(pem))
+    _minted(mocked, "ghs_first", fake_time.now)
+    mocked.get(
+        f"{API}/repos/acme/api/pulls",
+        status=429,
+        headers={"Retry-After": "3500"},
+        match=_with_token("ghs_first"),
+    )
+    _minted(mocked, "ghs_second", fake_time.now + 3500)
+    mocked.get(f"{API}/repos/acme/api/pulls", json=[], match=_with_token("ghs_second"))
+    assert _within(10, client.get, "/repos/acme/api/pulls").data == []
+
+
+def test_after_minting_a_request_waits_out_a_limit_learned_meanwhile(
+    mocked: responses.RequestsMock, fake_time: FakeTime, app_key
+) -> None:
+    """The request slot is given up while minting; another request may be told to wait
+    meanwhile (here: during the mint), and this one must not be sent inside that window."""
+    pem, _ = app_key
+    client, runtime = make_client(fake_time, _app_config(pem))
+    start = fake_time.now
+    expires = datetime.fromtimestamp(start, UTC) + timedelta(hours=1)
+
+    def mint(request: object) -> tuple[int, dict, str]:
+        runtime.budget.block_for(45, "secondary rate limit (another thread)")
+        body = f'{{"token": "ghs_x", "expires_at": "{expires:%Y-%m-%dT%H:%M:%SZ}"}}'
+        return 201, {}, body
+
+    sent_at: list[float] = []
+
+    def answer(request: object) -> tuple[int, dict, str]:
+        sent_at.append(fake_time.now)
+        return 200, {}, '{"id": 1}'
+
+    mocked.add_callback(responses.POST, MINT, callback=mint)
+    mocked.add_callback(responses.GET, f"{API}/repos/acme/api", callback=answer)
+    _within(10, client.get, "/repos/acme/api")
+    assert sent_at[0] >= start + 45
+
+
+def test_app_token_refused_with_401_is_minted_anew_once(
+    mocked: responses.RequestsMock, fake_time: FakeTime, app_key
+) -> None:
+    pem, _ = app_key
+    client, _ = make_client(fake_time, _app_config(pem))
+    url = f"{API}/repos/acme/api"
+    refused = {"message": "Bad credentials"}
+    _minted(mocked, "ghs_revoked", fake_time.now)
+    mocked.get(url, status=401, json=refused, match=_with_token("ghs_revoked"))
+    _minted(mocked, "ghs_fresh", fake_time.now)
+    mocked.get(url, json={"id": 1}, match=_with_token("ghs_fresh"))
+    assert _within(10, client.get, "/repos/acme/api").data == {"id": 1}
+
+    # Refused again right after a new token: the credentials themselves are wrong.
+    fake_time.now += 3600
+    _minted(mocked, "ghs_third", fake_time.now)
+    mocked.get(url, status=401, json=refused, match=_with_token("ghs_third"))
+    _minted(mocked, "ghs_fourth", fake_time.now)
+    mocked.get(url, status=401, json=refused, match=_with_token("ghs_fourth"))
+    with pytest.raises(AuthError, match="credentials were refused"):
+        _within(10, client.get, "/repos/acme/api")
+    assert [c.request.method for c in mocked.calls][4:] == ["POST", "GET", "POST", "GET"]
+
+
 def test_app_with_unknown_installation_is_a_config_error(
     mocked: responses.RequestsMock, fake_time: FakeTime, app_key
 ) -> None:
