@@ -241,11 +241,16 @@ class JiraClient:
             self._deployment_hint = deployment  # type: ignore[assignment]
 
     def deployment(self) -> Deployment:
+        """Cloud or Data Center: configured, else known from an earlier run, else told by
+        the user resource (which a sync reads anyway for its time zone): only Cloud users
+        have an ``accountId``."""
         if self.config.deployment != "auto":
             return self.config.deployment
-        if self._server_info is None and self._deployment_hint is not None:
-            return self._deployment_hint
-        return self.server_info().deployment
+        if self._server_info is not None:
+            return self._server_info.deployment
+        if self._deployment_hint is None:
+            self._deployment_hint = "cloud" if "accountId" in self.myself() else "datacenter"
+        return self._deployment_hint
 
     def page_size(self) -> int:
         """Issues per search page: configured, else the deployment's maximum."""
@@ -264,7 +269,8 @@ class JiraClient:
         with self._lock:
             now = self._clock()
             if fresh or self._myself is None or now - self._myself_at > MYSELF_TTL_S:
-                me = self.request("GET", f"/rest/api/{self.api}/myself")
+                # REST v2: the one version both deployments serve.
+                me = self.request("GET", "/rest/api/2/myself")
                 if not isinstance(me, dict):
                     raise FatalError(f"{self.source}: /myself is not an object")
                 self._myself, self._myself_at = me, now

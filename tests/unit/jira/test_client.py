@@ -46,7 +46,7 @@ def http():
 def test_cloud_authenticates_with_basic_email_and_token(http):
     expected = "Basic " + base64.b64encode(f"pm@acme.example:{TOKEN}".encode()).decode()
     http.get(
-        f"{BASE}/rest/api/3/myself",
+        f"{BASE}/rest/api/2/myself",
         json={"accountId": "a1", "timeZone": "Europe/Berlin"},
         match=[matchers.header_matcher({"Authorization": expected})],
     )
@@ -60,29 +60,42 @@ def test_data_center_authenticates_with_bearer_personal_access_token(http):
     assert http.calls[0].request.headers["Authorization"] == f"Bearer {TOKEN}"
 
 
-def test_deployment_is_detected_from_server_info(http):
-    http.get(
-        f"{DC}/rest/api/2/serverInfo",
-        json={"version": "9.12.7", "versionNumbers": [9, 12, 7], "deploymentType": "DataCenter"},
-    )
+def test_deployment_is_told_by_the_user_resource_read_for_the_time_zone(http):
+    http.get(f"{DC}/rest/api/2/myself", json={"name": "svc", "key": "JIRAUSER1", "timeZone": "UTC"})
     client = make_client(url=DC, email=None, deployment="auto")
     assert client.deployment() == "datacenter"
-    assert client.api == "2"  # cached: one request for both
+    assert client.api == "2"
+    assert client.time_zone().key == "UTC"  # one request for all three
+
+
+def test_cloud_users_have_an_account_id(http):
+    http.get(f"{BASE}/rest/api/2/myself", json={"accountId": "5b10", "timeZone": "UTC"})
+    assert make_client(deployment="auto").deployment() == "cloud"
+
+
+def test_server_info_says_which_deployment_for_doctor(http):
+    http.get(
+        f"{DC}/rest/api/2/serverInfo",
+        json={"version": "9.12.7", "versionNumbers": [9, 12, 7], "deploymentType": "Server"},
+    )
+    client = make_client(url=DC, email=None, deployment="auto")
+    assert client.server_info().deployment == "datacenter"
+    assert client.deployment() == "datacenter"
 
 
 def test_only_the_retry_policy_retries(http):
-    http.get(f"{BASE}/rest/api/3/myself", status=503, body="<html>busy</html>")
+    http.get(f"{BASE}/rest/api/2/myself", status=503, body="<html>busy</html>")
     with pytest.raises(TransientError):
         make_client(attempts=1).myself()
     assert len(http.calls) == 1  # one attempt allowed: one request, no library retry
 
-    http.get(f"{BASE}/rest/api/3/myself", status=502, body="bad gateway")
-    http.get(f"{BASE}/rest/api/3/myself", json={"accountId": "a1", "timeZone": "UTC"})
+    http.get(f"{BASE}/rest/api/2/myself", status=502, body="bad gateway")
+    http.get(f"{BASE}/rest/api/2/myself", json={"accountId": "a1", "timeZone": "UTC"})
     assert make_client(attempts=3).myself()["accountId"] == "a1"
 
 
 def test_401_names_the_source_and_never_the_token(http):
-    http.get(f"{BASE}/rest/api/3/myself", status=401, json={"errorMessages": ["no"]})
+    http.get(f"{BASE}/rest/api/2/myself", status=401, json={"errorMessages": ["no"]})
     with pytest.raises(AuthError) as info:
         make_client().myself()
     text = str(info.value)
@@ -93,21 +106,21 @@ def test_401_names_the_source_and_never_the_token(http):
 def test_429_retry_after_is_honoured_before_the_next_send(http):
     budget = RequestBudget("acme-jira")
     budget.record_sends = True
-    http.get(f"{BASE}/rest/api/3/myself", status=429, headers={"Retry-After": "0.3"})
-    http.get(f"{BASE}/rest/api/3/myself", json={"accountId": "a1", "timeZone": "UTC"})
+    http.get(f"{BASE}/rest/api/2/myself", status=429, headers={"Retry-After": "0.3"})
+    http.get(f"{BASE}/rest/api/2/myself", json={"accountId": "a1", "timeZone": "UTC"})
     make_client(budget=budget).myself()
     first, second = budget.send_times
     assert second - first >= 0.3
 
 
 def test_truncated_json_page_is_retried(http):
-    http.get(f"{BASE}/rest/api/3/myself", body='{"accountId": "a1", "time')
-    http.get(f"{BASE}/rest/api/3/myself", json={"accountId": "a1", "timeZone": "UTC"})
+    http.get(f"{BASE}/rest/api/2/myself", body='{"accountId": "a1", "time')
+    http.get(f"{BASE}/rest/api/2/myself", json={"accountId": "a1", "timeZone": "UTC"})
     assert make_client().myself()["timeZone"] == "UTC"
 
 
 def test_missing_time_zone_asks_for_configuration(http):
-    http.get(f"{BASE}/rest/api/3/myself", json={"accountId": "a1"})
+    http.get(f"{BASE}/rest/api/2/myself", json={"accountId": "a1"})
     with pytest.raises(ConfigError, match="set time_zone"):
         make_client().time_zone()
 
@@ -121,8 +134,8 @@ def test_myself_is_reread_after_a_minute():
         now = [100.0]
         client = make_client()
         client._clock = lambda: now[0]
-        http.get(f"{BASE}/rest/api/3/myself", json={"accountId": "a", "timeZone": "UTC"})
-        http.get(f"{BASE}/rest/api/3/myself", json={"accountId": "a", "timeZone": "Asia/Tokyo"})
+        http.get(f"{BASE}/rest/api/2/myself", json={"accountId": "a", "timeZone": "UTC"})
+        http.get(f"{BASE}/rest/api/2/myself", json={"accountId": "a", "timeZone": "Asia/Tokyo"})
         assert client.time_zone().key == "UTC"
         now[0] += 30
         assert client.time_zone().key == "UTC"  # cached

@@ -119,7 +119,7 @@ def test_full_sync_reads_everything_with_histories_and_versions(http):
         ],
     )
     # the next page is a fresh query from the minute of the newest issue so far (keyset)
-    http.get(f"{p.BASE}/rest/api/3/myself", json={"accountId": "me", "timeZone": "Europe/Berlin"})
+    http.get(f"{p.BASE}/rest/api/2/myself", json={"accountId": "me", "timeZone": "Europe/Berlin"})
     http.post(
         SEARCH,
         json={"issues": [first, second], "isLast": True},
@@ -168,7 +168,7 @@ def _incremental_cursor(**extra):
 
 
 def test_no_change_incremental_run_is_one_search_and_stores_nothing(http):
-    http.get(f"{p.BASE}/rest/api/3/myself", json={"accountId": "me", "timeZone": "Europe/Berlin"})
+    http.get(f"{p.BASE}/rest/api/2/myself", json={"accountId": "me", "timeZone": "Europe/Berlin"})
     http.post(
         SEARCH,
         # watermark 13:07:31Z - 5m overlap = 13:02:31Z = 14:02 in Berlin (UTC+1 in March)
@@ -190,7 +190,7 @@ def test_no_change_incremental_run_is_one_search_and_stores_nothing(http):
 
 
 def test_same_minute_update_is_read_and_watermark_stops_at_run_start(http):
-    http.get(f"{p.BASE}/rest/api/3/myself", json={"accountId": "me", "timeZone": "UTC"})
+    http.get(f"{p.BASE}/rest/api/2/myself", json={"accountId": "me", "timeZone": "UTC"})
     boundary_again = p.cloud_issue()  # unchanged: dropped
     same_minute = p.cloud_issue("10050", "PROJ-50", updated="2024-03-05T13:07:59.000+0000")
     during_run = p.cloud_issue("10051", "PROJ-51", updated="2024-03-05T13:31:10.000+0000")
@@ -205,7 +205,7 @@ def test_same_minute_update_is_read_and_watermark_stops_at_run_start(http):
 
 
 def test_boundary_issue_changed_again_is_not_dropped(http):
-    http.get(f"{p.BASE}/rest/api/3/myself", json={"accountId": "me", "timeZone": "UTC"})
+    http.get(f"{p.BASE}/rest/api/2/myself", json={"accountId": "me", "timeZone": "UTC"})
     changed = p.cloud_issue(updated="2024-03-05T13:07:31.999+0000")
     http.post(SEARCH, json={"issues": [changed], "isLast": True})
     batches, _ = run(stream(connector(), "issues"), _incremental_cursor(), ctx())
@@ -213,7 +213,7 @@ def test_boundary_issue_changed_again_is_not_dropped(http):
 
 
 def test_moved_issue_keeps_its_id_and_gets_its_new_key(http):
-    http.get(f"{p.BASE}/rest/api/3/myself", json={"accountId": "me", "timeZone": "UTC"})
+    http.get(f"{p.BASE}/rest/api/2/myself", json={"accountId": "me", "timeZone": "UTC"})
     moved = p.cloud_issue("10042", "OPS-7", updated="2024-03-05T13:20:00.000+0000")
     moved["fields"]["project"] = {"id": "10100", "key": "OPS"}
     http.post(SEARCH, json={"issues": [moved], "isLast": True})
@@ -224,7 +224,7 @@ def test_moved_issue_keeps_its_id_and_gets_its_new_key(http):
 
 
 def test_malformed_issue_is_reported_skipped_and_read_again_next_run(http):
-    http.get(f"{p.BASE}/rest/api/3/myself", json={"accountId": "me", "timeZone": "UTC"})
+    http.get(f"{p.BASE}/rest/api/2/myself", json={"accountId": "me", "timeZone": "UTC"})
     broken = p.cloud_issue("10060", "PROJ-60", updated="2024-03-05T13:10:00.000+0000")
     del broken["fields"]["status"]
     good = p.cloud_issue("10061", "PROJ-61", updated="2024-03-05T13:11:00.000+0000")
@@ -248,7 +248,7 @@ def test_malformed_issue_is_reported_skipped_and_read_again_next_run(http):
 
 
 def test_unknown_fix_version_makes_the_issue_stream_list_versions_once(http):
-    http.get(f"{p.BASE}/rest/api/3/myself", json={"accountId": "me", "timeZone": "UTC"})
+    http.get(f"{p.BASE}/rest/api/2/myself", json={"accountId": "me", "timeZone": "UTC"})
     issue = p.cloud_issue(updated="2024-03-05T13:20:00.000+0000")
     issue["fields"]["fixVersions"] = [{"id": "10300", "name": "2024.04"}]
     http.post(SEARCH, json={"issues": [issue], "isLast": True})
@@ -263,7 +263,7 @@ def test_unknown_fix_version_makes_the_issue_stream_list_versions_once(http):
 def test_stale_field_ids_are_read_again(http):
     env = dict(FIELD_ENV, read_at="2024-03-05T10:00:00+00:00")  # older than refresh_every
     http.get(f"{p.BASE}/rest/api/2/field", json=p.FIELDS_LISTING)
-    http.get(f"{p.BASE}/rest/api/3/myself", json={"accountId": "me", "timeZone": "UTC"})
+    http.get(f"{p.BASE}/rest/api/2/myself", json={"accountId": "me", "timeZone": "UTC"})
     http.post(SEARCH, json={"issues": [], "isLast": True})
     batches, _ = run(stream(connector(), "issues"), _incremental_cursor(env=env), ctx())
     assert batches[-1].cursor["env"]["fields"]["epic_link"] == p.EPIC_LINK_FIELD
@@ -271,7 +271,7 @@ def test_stale_field_ids_are_read_again(http):
 
 def test_stop_request_ends_the_stream_between_pages(http):
     conn = connector()
-    http.get(f"{p.BASE}/rest/api/3/myself", json={"accountId": "me", "timeZone": "UTC"})
+    http.get(f"{p.BASE}/rest/api/2/myself", json={"accountId": "me", "timeZone": "UTC"})
     http.post(
         SEARCH,
         json={
@@ -399,7 +399,7 @@ def test_check_reports_site_user_and_fields(http):
         json={"version": "1001.0.0-SNAPSHOT", "deploymentType": "Cloud"},
     )
     http.get(
-        f"{p.BASE}/rest/api/3/myself",
+        f"{p.BASE}/rest/api/2/myself",
         json={"accountId": "me", "displayName": "Pat PM", "timeZone": "Europe/Berlin"},
     )
     http.get(f"{p.BASE}/rest/api/2/project/PROJ", json={"id": "1", "key": "PROJ"})
@@ -417,7 +417,7 @@ def test_check_reports_site_user_and_fields(http):
 
 def test_unchanged_cursor_does_not_grow(http):
     """The boundary set only keeps what the next window can return."""
-    http.get(f"{p.BASE}/rest/api/3/myself", json={"accountId": "me", "timeZone": "UTC"})
+    http.get(f"{p.BASE}/rest/api/2/myself", json={"accountId": "me", "timeZone": "UTC"})
     old = copy.deepcopy(_incremental_cursor())
     old["seen"]["999"] = "2024-03-01T00:00:00+00:00"
     http.post(
@@ -438,7 +438,7 @@ def test_an_issue_deleted_while_paging_cannot_make_another_one_skipped(http):
     a = p.cloud_issue("1", "PROJ-1", updated="2024-03-05T13:10:00.000+0000")
     b = p.cloud_issue("2", "PROJ-2", updated="2024-03-05T13:11:00.000+0000")
     c = p.cloud_issue("3", "PROJ-3", updated="2024-03-05T13:12:00.000+0000")
-    http.get(f"{p.BASE}/rest/api/3/myself", json={"accountId": "me", "timeZone": "UTC"})
+    http.get(f"{p.BASE}/rest/api/2/myself", json={"accountId": "me", "timeZone": "UTC"})
     http.post(
         SEARCH,
         json={"issues": [a, b], "nextPageToken": "o2", "isLast": False},
@@ -467,7 +467,7 @@ def test_a_page_all_in_one_minute_is_followed_by_its_own_next_page(http):
         p.cloud_issue(str(n), f"PROJ-{n}", updated=f"2024-03-05T13:10:{n:02d}.000+0000")
         for n in range(1, 5)
     ]
-    http.get(f"{p.BASE}/rest/api/3/myself", json={"accountId": "me", "timeZone": "UTC"})
+    http.get(f"{p.BASE}/rest/api/2/myself", json={"accountId": "me", "timeZone": "UTC"})
     http.post(
         SEARCH,
         json={"issues": same[:2], "nextPageToken": "o2", "isLast": False},
@@ -513,7 +513,7 @@ def test_histories_owed_by_an_interrupted_run_are_read_first(http):
         },
         match=[matchers.json_params_matcher({"issueIdsOrKeys": ["10041"]}, strict_match=False)],
     )
-    http.get(f"{p.BASE}/rest/api/3/myself", json={"accountId": "me", "timeZone": "UTC"})
+    http.get(f"{p.BASE}/rest/api/2/myself", json={"accountId": "me", "timeZone": "UTC"})
     http.post(SEARCH, json={"issues": [], "isLast": True})
     cursor = _incremental_cursor(owed={"10041": "PROJ-41"})
     batches, _ = run(stream(connector(), "issues"), cursor, ctx())
@@ -551,7 +551,7 @@ def test_a_bulk_edit_at_a_page_boundary_is_paged_by_token_not_reread(http):
         for n in range(1, 7)
     ]
     # page 1: issues 1..3, of which 3 is the only one in 13:10 -> keyset; page 2: 4..6 all 13:10/13:11
-    http.get(f"{p.BASE}/rest/api/3/myself", json={"accountId": "me", "timeZone": "UTC"})
+    http.get(f"{p.BASE}/rest/api/2/myself", json={"accountId": "me", "timeZone": "UTC"})
     http.post(
         SEARCH,
         json={"issues": bulk[:3], "nextPageToken": "t1", "isLast": False},
