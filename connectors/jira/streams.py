@@ -1,4 +1,5 @@
-"""The streams of one Jira project. Each turns a stored cursor into batches; none keeps state.
+"""The streams of one Jira project. Each turns a stored cursor into batches; none keeps state
+between runs (within a run, ``RunShared`` lets them reuse what another already read).
 
 Order matters and is the order ``JiraConnector.streams`` returns: the project with its
 versions, then sprints (so issues find them stored), then issues, then the deletion
@@ -12,9 +13,12 @@ Cursors (JSON, one per project and stream):
 - ``issues``: ``watermark`` (UTC; max ``updated`` stored, never past the run's start),
   ``seen`` (issue id -> ``updated`` for the issues at the window's boundary, to drop them
   when the overlap returns them unchanged), ``versions`` (version ids listed so far),
-  ``retry`` (issue id -> key of issues that failed to map, read again next run), ``env``
-  (deployment and custom field ids, saving their requests on the next run).
-- ``reconcile``: ``{"reconciled_at": iso}``; runs every ``reconcile_every`` and on ``--full``.
+  ``retry`` (issue id -> key of issues that failed to map, read again next run), ``owed``
+  (issue id -> key of issues whose complete history, longer than search embeds, is still
+  to be stored: read first if a run was interrupted), ``env`` (deployment and custom field
+  ids, saving their requests on the next run).
+- ``reconcile``: ``{"reconciled_at": iso}``; runs every ``reconcile_every`` and on ``--full``;
+  when the issues stream read every issue in the same run, that read is the listing.
 """
 
 from __future__ import annotations
@@ -263,6 +267,7 @@ class IssuesStream(JiraStream):
     name = "issues"
 
     def read(self, cursor: dict[str, Any] | None, ctx: StreamContext) -> Iterator[Batch]:
+        self._offset_paged = False
         state = _IssueCursor.load(None if ctx.full else cursor, ctx, self.config)
         if cursor and ctx.full:
             # A full read starts over but keeps what it knows about the site, and what it
@@ -299,9 +304,10 @@ class IssuesStream(JiraStream):
             yield self._complete_histories(state)
         elif not emitted:
             yield Batch(cursor=state.dump())
-        if everything:
+        if everything and not self._offset_paged:
             # A read of every issue is also a complete id listing: reconciliation this run
-            # need not list them again.
+            # need not list them again. Not when a Cloud page token was followed: an issue
+            # deleted meanwhile could have made us step over another one.
             self.shared.listings[self.scope_key] = (ctx.run_started_at, frozenset(listed))
 
     # -- paging --------------------------------------------------------------------------
@@ -327,12 +333,13 @@ class IssuesStream(JiraStream):
                 if page.last:
                     break
                 newest, tail = _newest(page.issues)
-                if newest is None or tail > max(2, len(page.issues) // 10):
-                    continue
-                start = jql.window_start(newest, timedelta(0), self.client.time_zone())
-                if lower is None or start > lower:
-                    lower, moved_on = start, True
-                    break
+                if newest is not None and tail <= max(2, len(page.issues) // 10):
+                    start = jql.window_start(newest, timedelta(0), self.client.time_zone())
+                    if lower is None or start > lower:
+                        lower, moved_on = start, True
+                        break
+                if self.client.deployment() == "cloud":
+                    self._offset_paged = True  # the next page comes by (offset) token
             if not moved_on:
                 return
 

@@ -584,3 +584,30 @@ def test_a_bulk_edit_at_a_page_boundary_is_paged_by_token_not_reread(http):
     batches, requests = run(stream(connector(page_size=3), "issues"), _incremental_cursor(), ctx())
     assert [i.key for i in records_of(batches, Issue)] == [f"PROJ-{n}" for n in range(1, 7)]
     assert requests == 4
+
+
+def test_a_full_read_that_followed_a_page_token_is_not_taken_as_a_listing(http):
+    """Following a Cloud page token could have stepped over an issue deleted meanwhile;
+    calling that read complete would mark the issue deleted."""
+    conn = connector(page_size=3)
+    same = [
+        p.cloud_issue(str(n), f"PROJ-{n}", updated=f"2024-03-05T13:10:0{n}.000+0000")
+        for n in (1, 2, 3, 4)
+    ]
+    http.get(f"{p.BASE}/rest/api/2/field", json=p.FIELDS_LISTING)
+    http.post(SEARCH, json={"issues": same[:3], "nextPageToken": "t", "isLast": False})
+    http.get(f"{p.BASE}/rest/api/2/project/PROJ/versions", json=[{"id": "10200", "name": "x"}])
+    http.post(
+        SEARCH,
+        json={"issues": same[3:], "isLast": True},
+        match=[matchers.json_params_matcher({"nextPageToken": "t"}, strict_match=False)],
+    )
+    run(stream(conn, "issues"), None, ctx(full=True))
+    http.post(
+        SEARCH,
+        json={"issues": [{"id": "1"}, {"id": "2"}, {"id": "3"}, {"id": "4"}], "isLast": True},
+        match=[matchers.json_params_matcher({"fields": ["id"]}, strict_match=False)],
+    )
+    batches, requests = run(stream(conn, "reconcile"), None, ctx(full=True))
+    assert requests == 1
+    assert batches[0].records[0].present_external_ids == frozenset({"1", "2", "3", "4"})
