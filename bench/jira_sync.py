@@ -145,8 +145,12 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             url = args.db or f"sqlite:///{Path(tmp) / 'fast.db'}"
             engine = engine_for(sb, url, projects)
-            results.append(("full sync, no added latency", run(engine, sb, full=True), bound["total"]))
-            results.append(("no-change incremental run", run(engine, sb, full=False), len(projects)))
+            results.append(
+                ("full sync, no added latency", run(engine, sb, full=True), bound["total"])
+            )
+            results.append(
+                ("no-change incremental run", run(engine, sb, full=False), len(projects))
+            )
             if not args.db:
                 sb.control("POST", "faults", {"latency_ms": args.latency_ms})
                 slow_engine = engine_for(sb, f"sqlite:///{Path(tmp) / 'slow.db'}", projects)
