@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextvars
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,7 +26,7 @@ from urllib.parse import quote
 from connectors.base import Runtime, Stream, StreamContext
 from connectors.github.client import GitHubClient, Page
 from connectors.github.config import GitHubSourceConfig
-from connectors.github.incremental import SETTLE, VERSION, Window
+from connectors.github.incremental import SETTLE, VERSION, Window, add_retry
 from connectors.github.mapping import (
     MappingError,
     format_time,
@@ -229,7 +229,14 @@ class MilestonesStream(GitHubStream):
 
 
 class _UpdatedDescStream(GitHubStream):
-    """A list read newest-updated first down to the stored watermark (see ``Window``)."""
+    """A list read newest-updated first down to the stored watermark (see ``Window``).
+
+    An item listed but not stored (its payload refused by the mapper; for a pull request,
+    its details or reviews not readable) is owed a second reading: the watermark moves past
+    it, so it is read on its own at the start of the next run (even if the list answers
+    304) until it is stored. One that turns out deleted (404, or 410 for an issue) is
+    reported as an item error and no longer owed.
+    """
 
     list_path: ClassVar[str]
     uses_since: ClassVar[bool]
@@ -254,14 +261,47 @@ class _UpdatedDescStream(GitHubStream):
         return False
 
     def map_page(
-        self, items: list[Mapping[str, Any]], records: list[Record], errors: list[ItemError]
+        self,
+        items: list[Mapping[str, Any]],
+        records: list[Record],
+        errors: list[ItemError],
+        failed: set[str],
     ) -> list[Mapping[str, Any]]:
-        """Map ``items`` into ``records``; return the items that were mapped."""
+        """Map ``items`` into ``records``; return the items that were mapped, and add the
+        keys of those worth reading again (not stored, not gone) to ``failed``."""
         raise NotImplementedError
+
+    def read_one_again(
+        self, key: str, records: list[Record], errors: list[ItemError]
+    ) -> tuple[bool, str | None]:
+        """Read the item ``key`` again on its own and map it into ``records``: (still owed
+        a reading, its ``updated_at`` when stored)."""
+        raise NotImplementedError
+
+    def _read_again(self, window: Window) -> Generator[Batch, None, Window]:
+        """The items owed a second reading (``Window.retry``), one by one; one batch."""
+        records: list[Record] = []
+        errors: list[ItemError] = []
+        owed: set[str] = set()
+        stored: dict[str, str] = {}
+        settled = self.ctx.run_started_at - SETTLE
+        for key in sorted(window.retry, key=lambda k: (len(k), k)):
+            self.runtime.check_stop()
+            again, updated_at = self.read_one_again(key, records, errors)
+            if again:
+                owed.add(key)
+            elif updated_at is not None and parse_time(updated_at, "updated_at") < settled:
+                stored[key] = updated_at
+        self.context.saw([r for r in records if isinstance(r, Account)])
+        window = window.read_again(stored, owed)
+        yield self._batch(records=records, errors=errors, cursor=window.dump())
+        return window
 
     def read(self, cursor: dict[str, Any] | None, ctx: StreamContext) -> Iterator[Batch]:
         self.ctx = ctx
         window = Window.load(cursor, full=ctx.full)
+        if window.retry:
+            window = yield from self._read_again(window)
         overlap = self.config.overlap
         floor = window.floor(overlap)
         path = f"{self.path}/{self.list_path}"
@@ -288,13 +328,17 @@ class _UpdatedDescStream(GitHubStream):
         etag = first.etag
         settled = ctx.run_started_at - SETTLE
         newest: datetime | None = None
-        stored: dict[str, str] = {}
+        lowest: datetime | None = None  # of the items read so far: the last one
+        final_floor: datetime | None = None
+        stored: dict[str, str] = {}  # items stored by this read at or above final_floor
+        retry: set[str] = set(window.retry)
         page: Page | None = first
         while page is not None:
             self.runtime.check_stop()
             fresh: list[Mapping[str, Any]] = []
             stop = False
             errors: list[ItemError] = []
+            failed: set[str] = set()
             for item in self._list(page):
                 if not isinstance(item, Mapping):
                     errors.append(
@@ -305,20 +349,30 @@ class _UpdatedDescStream(GitHubStream):
                     updated = parse_time(item.get("updated_at"), "updated_at")
                 except MappingError as exc:
                     errors.append(ItemError(item=item_label(item, self.repo), reason=str(exc)))
+                    if isinstance(item.get("number"), int) and not self.skip(item):
+                        failed.add(self.key(item))
                     continue
                 if floor is not None and updated < floor:
                     stop = True  # newest first: everything after this is older still
                     break
-                newest = updated if newest is None or updated > newest else newest
-                if self.skip(item) or window.stored(self.key(item), item["updated_at"]):
+                if newest is None or updated > newest:
+                    newest = updated
+                    final_floor = window.final_floor(newest, ctx.run_started_at, overlap)
+                lowest = updated
+                if self.skip(item) or window.stored(self.key(item), item["updated_at"], updated):
                     continue
                 fresh.append(item)
             records: list[Record] = []
-            for item in self.map_page(fresh, records, errors):
+            for item in self.map_page(fresh, records, errors, failed):
+                key = self.key(item)
+                retry.discard(key)
                 # An item updated moments before the run could change again within the same
                 # second (timestamps have one-second resolution): not "seen", read again.
-                if parse_time(item["updated_at"], "updated_at") < settled:
-                    stored[self.key(item)] = item["updated_at"]
+                updated = parse_time(item["updated_at"], "updated_at")
+                if updated < settled and (final_floor is None or updated >= final_floor):
+                    stored[key] = item["updated_at"]
+            for key in sorted(failed):
+                add_retry(retry, key)
             self.context.saw([r for r in records if isinstance(r, Account)])
             following = None if stop else next(pages, None)
             if following is None:
@@ -329,14 +383,23 @@ class _UpdatedDescStream(GitHubStream):
                     since=since,
                     etag=etag,
                     stored=stored,
+                    retry=retry,
                 )
                 yield self._batch(records=records, errors=errors, cursor=done.dump())
             else:
-                yield self._batch(
-                    records=records, errors=errors, cursor=window.progressed(stored).dump()
+                now = window.progressed(
+                    stored,
+                    retry=retry,
+                    floor=final_floor,
+                    low=lowest,
+                    high=min(newest, settled) if newest else None,
                 )
+                yield self._batch(records=records, errors=errors, cursor=now.dump())
             page = following
         pages.close()
+
+
+_GONE = "listed earlier, but now answers 404/410 when read: deleted, or no longer visible"
 
 
 class IssuesStream(_UpdatedDescStream):
@@ -361,7 +424,11 @@ class IssuesStream(_UpdatedDescStream):
         return is_pull_request_item(item)
 
     def map_page(
-        self, items: list[Mapping[str, Any]], records: list[Record], errors: list[ItemError]
+        self,
+        items: list[Mapping[str, Any]],
+        records: list[Record],
+        errors: list[ItemError],
+        failed: set[str],
     ) -> list[Mapping[str, Any]]:
         mapped_items = []
         for item in items:
@@ -372,7 +439,33 @@ class IssuesStream(_UpdatedDescStream):
                 issue, accounts, releases = mapped
                 records.extend([*accounts, *releases, issue])
                 mapped_items.append(item)
+            elif isinstance(item.get("number"), int):
+                failed.add(self.key(item))
         return mapped_items
+
+    def read_one_again(
+        self, key: str, records: list[Record], errors: list[ItemError]
+    ) -> tuple[bool, str | None]:
+        label = f"{self.repo}#{key}"
+        try:
+            # 410: deleted ("This issue was deleted"), or Issues disabled since.
+            page = self.client.get(f"{self.path}/issues/{key}", empty_on=(410,))
+        except NotFound:
+            errors.append(ItemError(item=label, reason=_GONE))
+            return False, None
+        if page.status == 410:
+            errors.append(ItemError(item=label, reason=_GONE))
+            return False, None
+        item = page.data
+        if not isinstance(item, Mapping):
+            errors.append(ItemError(item=label, reason="not an object"))
+            return True, None
+        if is_pull_request_item(item):
+            return False, None  # the pull requests stream has it
+        failed: set[str] = set()
+        if self.map_page([item], records, errors, failed):
+            return False, item.get("updated_at")
+        return bool(failed), None
 
 
 class PullRequestsStream(_UpdatedDescStream):
@@ -436,7 +529,11 @@ class PullRequestsStream(_UpdatedDescStream):
             pool.shutdown(wait=True, cancel_futures=True)
 
     def map_page(
-        self, items: list[Mapping[str, Any]], records: list[Record], errors: list[ItemError]
+        self,
+        items: list[Mapping[str, Any]],
+        records: list[Record],
+        errors: list[ItemError],
+        failed: set[str],
     ) -> list[Mapping[str, Any]]:
         mapped_items: list[Mapping[str, Any]] = []
         valid: list[Mapping[str, Any]] = []
@@ -445,42 +542,85 @@ class PullRequestsStream(_UpdatedDescStream):
                 errors.append(
                     ItemError(item=item_label(item, self.repo), reason="number or id is missing")
                 )
+                if isinstance(item.get("number"), int):
+                    failed.add(self.key(item))
                 continue
             try:
                 self._wants_sizes(item)
             except MappingError as exc:
                 errors.append(ItemError(item=item_label(item, self.repo), reason=str(exc)))
+                failed.add(self.key(item))
                 continue
             valid.append(item)
         for item, fetched in zip(valid, self._fetch_all(valid), strict=True):
-            if isinstance(fetched, str):
-                if fetched != "gone":
-                    errors.append(ItemError(item=item_label(item, self.repo), reason=fetched))
-                continue
-            details, reviews = fetched
-            mapped = self._mapped(
+            if fetched == "gone":
+                errors.append(ItemError(item=item_label(item, self.repo), reason=_GONE))
+            elif isinstance(fetched, str):
+                errors.append(ItemError(item=item_label(item, self.repo), reason=fetched))
+                failed.add(self.key(item))
+            elif self._map_pull(item, *fetched, records, errors):
+                mapped_items.append(item)
+            else:
+                failed.add(self.key(item))
+        return mapped_items
+
+    def _map_pull(
+        self,
+        item: Mapping[str, Any],
+        details: Mapping[str, Any] | None,
+        reviews: list[Any],
+        records: list[Record],
+        errors: list[ItemError],
+    ) -> bool:
+        mapped = self._mapped(
+            records,
+            errors,
+            item,
+            "pull request",
+            lambda: map_pull_request(item, self.repo, details),
+        )
+        if mapped is None:
+            return False
+        pull, accounts, releases = mapped
+        records.extend([*accounts, *releases, pull])
+        for review_payload in reviews:
+            review = self._mapped(
                 records,
                 errors,
-                item,
-                "pull request",
-                lambda i=item, d=details: map_pull_request(i, self.repo, d),
+                review_payload,
+                "review",
+                lambda r=review_payload, p=pull.external_id: map_review(r, p),
             )
-            if mapped is None:
-                continue
-            pull, accounts, releases = mapped
-            records.extend([*accounts, *releases, pull])
-            mapped_items.append(item)
-            for review_payload in reviews:
-                review = self._mapped(
-                    records,
-                    errors,
-                    review_payload,
-                    "review",
-                    lambda r=review_payload, p=pull.external_id: map_review(r, p),
-                )
-                if review is not None:
-                    records.extend([*review[1], review[0]])
-        return mapped_items
+            if review is not None:
+                records.extend([*review[1], review[0]])
+        return True
+
+    def read_one_again(
+        self, key: str, records: list[Record], errors: list[ItemError]
+    ) -> tuple[bool, str | None]:
+        """The single-PR payload (a superset of the list item, sizes included) and the
+        review list."""
+        label = f"{self.repo}#{key}"
+        try:
+            details = self.client.get(f"{self.path}/pulls/{key}").data
+            reviews: list[Any] = []
+            for page in self.client.pages(
+                f"{self.path}/pulls/{key}/reviews", {"per_page": self.config.per_page}
+            ):
+                reviews.extend(self._list(page))
+        except NotFound:
+            errors.append(ItemError(item=label, reason=_GONE))
+            return False, None
+        except FatalError as exc:
+            errors.append(ItemError(item=label, reason=f"reviews or details: {exc}"))
+            return True, None
+        if not isinstance(details, Mapping):
+            errors.append(ItemError(item=label, reason="not an object"))
+            return True, None
+        if self._map_pull(details, None, reviews, records, errors):
+            updated = details.get("updated_at")
+            return False, updated if isinstance(updated, str) else None
+        return True, None
 
 
 # -- commits ---------------------------------------------------------------------------------

@@ -524,3 +524,126 @@ def test_an_empty_repository_has_no_commits_and_costs_nothing_while_unchanged(
     )
     assert [c.sha for c in _of(changed, r.Commit)] == ["1" * 40]
     assert changed[-1].cursor["branches"]["main"] == {"head": "1" * 40, "etag": '"c1"'}
+
+
+# -- items that could not be stored are read again ------------------------------------------
+
+
+def test_a_malformed_issue_is_read_again_next_run_though_the_list_is_unchanged(
+    mocked: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    url = f"{API}/repos/acme/api/issues"
+    broken = _issue(13, "2024-03-01T10:00:00Z", state="sideways")
+    mocked.get(url, json=[broken, _issue(12, "2024-03-01T09:00:00Z")], headers={"ETag": '"i1"'})
+    first = _read(_stream(IssuesStream, fake_time), None)
+    cursor = first[-1].cursor
+    # The watermark moved past #13 (it is the newest): only the retry set remembers it.
+    assert (cursor["watermark"], cursor["retry"]) == ("2024-03-01T10:00:00Z", ["13"])
+
+    # Next run: #13 is read on its own (fixed meanwhile), although the list answers 304.
+    mocked.get(f"{url}/13", json=_issue(13, "2024-03-01T10:00:00Z"))
+    mocked.get(url, status=304, match=[matchers.header_matcher({"If-None-Match": '"i1"'})])
+    second = _read(_stream(IssuesStream, fake_time), cursor)
+    assert [i.key for i in _of(second, r.Issue)] == ["acme/api#13"]
+    assert second[-1].cursor["retry"] == []
+    assert [e for b in second for e in b.errors] == []
+
+
+def test_an_issue_still_broken_stays_owed_and_a_deleted_one_is_reported_and_dropped(
+    mocked: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    url = f"{API}/repos/acme/api/issues"
+    cursor = {"v": 1, "watermark": "2024-03-01T13:00:00Z", "etag": '"i1"', "retry": ["7", "13"]}
+    mocked.get(f"{url}/7", status=410, json={"message": "This issue was deleted"})
+    mocked.get(f"{url}/13", json=_issue(13, "2024-03-01T10:00:00Z", state="sideways"))
+    mocked.get(url, status=304)
+    batches = _read(_stream(IssuesStream, fake_time), cursor)
+    assert batches[-1].cursor["retry"] == ["13"]
+    errors = {e.item: e.reason for b in batches for e in b.errors}
+    assert errors["acme/api#13"] == "state 'sideways' is neither open nor closed"
+    assert "deleted" in errors["acme/api#7"]
+
+
+def test_a_pull_request_whose_reviews_failed_is_read_again_next_run(
+    mocked: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    url = f"{API}/repos/acme/api/pulls"
+    mocked.get(url, json=[p.OPEN_DRAFT, p.PULL], headers={"ETag": '"p1"'})
+    _register_pull(mocked, p.OPEN_DRAFT, [])
+    mocked.get(f"{url}/9", json={**p.PULL, "additions": 90, "deletions": 9, "changed_files": 2})
+    mocked.get(f"{url}/9/reviews", status=422, json={"message": "Unprocessable"})
+    first = _read(_stream(PullRequestsStream, fake_time), None)
+    assert [pr.number for pr in _of(first, r.PullRequest)] == [10]
+    assert first[-1].cursor["retry"] == ["9"]
+
+    mocked.get(f"{url}/9", json={**p.PULL, "additions": 90, "deletions": 9, "changed_files": 2})
+    mocked.get(f"{url}/9/reviews", json=p.REVIEWS)
+    mocked.get(url, status=304, match=[matchers.header_matcher({"If-None-Match": '"p1"'})])
+    second = _read(_stream(PullRequestsStream, fake_time), first[-1].cursor)
+    (pull,) = _of(second, r.PullRequest)
+    assert (pull.number, pull.state, pull.additions) == (9, "merged", 90)
+    assert len(_of(second, r.Review)) == 2
+    assert second[-1].cursor["retry"] == []
+
+
+def test_a_pull_request_deleted_between_list_and_details_is_reported_not_dropped_silently(
+    mocked: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    url = f"{API}/repos/acme/api/pulls"
+    mocked.get(url, json=[p.OPEN_DRAFT, p.PULL], headers={"ETag": '"p1"'})
+    mocked.get(f"{url}/10", status=404, json={"message": "Not Found"})
+    _register_pull(mocked, p.PULL, [])
+    batches = _read(_stream(PullRequestsStream, fake_time), None)
+    assert [pr.number for pr in _of(batches, r.PullRequest)] == [9]
+    (error,) = [e for b in batches for e in b.errors]
+    assert error.item == "acme/api#10" and "deleted" in error.reason
+    assert batches[-1].cursor["retry"] == []  # gone: nothing to read again
+
+
+# -- long first reads: a cursor of constant size -----------------------------------------------
+
+
+def _pull_item(number: int, updated: str) -> dict[str, Any]:
+    return {**p.PULL, "id": 90000 + number, "number": number, "updated_at": updated}
+
+
+def test_a_long_first_read_keeps_its_cursor_small_and_a_restart_skips_what_was_stored(
+    mocked: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    url = f"{API}/repos/acme/api/pulls"
+    page2, page3 = f"{API}/repositories/500/pulls?page=2", f"{API}/repositories/500/pulls?page=3"
+    # Six closed pull requests, two per page, the newest two minutes apart, then days apart.
+    items = [
+        _pull_item(6, "2024-03-01T12:00:00Z"),
+        _pull_item(5, "2024-03-01T11:58:00Z"),
+        _pull_item(4, "2024-02-20T00:00:00Z"),
+        _pull_item(3, "2024-02-19T00:00:00Z"),
+        _pull_item(2, "2024-02-18T00:00:00Z"),
+        _pull_item(1, "2024-02-17T00:00:00Z"),
+    ]
+    mocked.get(url, json=items[:2], headers={"ETag": '"p"', "Link": f'<{page2}>; rel="next"'})
+    mocked.get(page2, json=items[2:4], headers={"Link": f'<{page3}>; rel="next"'})
+    mocked.get(page3, json=items[4:])  # read ahead with the second batch
+    for item in items[:4]:
+        mocked.get(f"{url}/{item['number']}/reviews", json=[])
+    stream = _stream(PullRequestsStream, fake_time, pull_request_sizes_for="1d")
+    read = stream.read(None, StreamContext(REPO, STARTED, False))
+    first, second = next(read), next(read)
+    read.close()  # the process stops after storing two batches
+    for batch in (first, second):
+        # Only items within the overlap of the newest (the final floor) are listed as seen.
+        assert batch.cursor["seen"] == {"6": "2024-03-01T12:00:00Z", "5": "2024-03-01T11:58:00Z"}
+    assert second.cursor["stored_range"] == ["2024-02-19T00:00:00Z", "2024-03-01T12:00:00Z"]
+    assert second.cursor["watermark"] is None
+
+    # The restart lists from the top again; what the range covers costs no review request.
+    mocked.get(url, json=items[:2], headers={"ETag": '"p"', "Link": f'<{page2}>; rel="next"'})
+    mocked.get(page2, json=items[2:4], headers={"Link": f'<{page3}>; rel="next"'})
+    mocked.get(page3, json=items[4:])
+    for item in (items[3], *items[4:]):  # #3 sits on the range's open lower bound
+        mocked.get(f"{url}/{item['number']}/reviews", json=[])
+    rest = _read(stream, second.cursor)
+    assert [pr.number for pr in _of(rest, r.PullRequest)] == [3, 2, 1]
+    final = rest[-1].cursor
+    assert final["stored_range"] is None and final["watermark"] == "2024-03-01T12:00:00Z"
+    assert final["seen"] == {"6": "2024-03-01T12:00:00Z", "5": "2024-03-01T11:58:00Z"}
