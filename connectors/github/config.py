@@ -1,4 +1,5 @@
-"""Configuration of one GitHub source (github.com or GitHub Enterprise Server)."""
+"""Configuration of one GitHub source (github.com, GitHub Enterprise Cloud with data
+residency on ``*.ghe.com``, or GitHub Enterprise Server)."""
 
 from __future__ import annotations
 
@@ -23,15 +24,24 @@ GITHUB_COM_API = "https://api.github.com"
 def api_base_url(url: str) -> str:
     """The REST API root for what a user wrote as ``url``.
 
-    github.com (or api.github.com) is ``https://api.github.com``; any other host is a GitHub
-    Enterprise Server whose REST API lives under ``/api/v3`` (GitHub docs, "Getting started
-    with the REST API": ``http(s)://HOSTNAME/api/v3``). A URL that already has a path is
-    taken as given, so a proxy or the sandbox can sit anywhere.
+    - github.com (or api.github.com) is ``https://api.github.com``;
+    - GitHub Enterprise Cloud with data residency, ``SUBDOMAIN.ghe.com``, serves its API at
+      ``https://api.SUBDOMAIN.ghe.com``, an API host with no ``/api/v3`` path (GitHub docs,
+      "About GitHub Enterprise Cloud with data residency"; the GraphQL guide gives
+      ``https://api.SUBDOMAIN.ghe.com/graphql`` next to ``https://HOST/api/graphql`` for
+      Enterprise Server): the web URL, the API URL, or either with a path, all lead there;
+    - any other host is a GitHub Enterprise Server whose REST API lives under ``/api/v3``
+      (GitHub docs, "Getting started with the REST API": ``http(s)://HOSTNAME/api/v3``). A URL
+      that already has a path is taken as given, so a proxy or the sandbox can sit anywhere.
     """
     parts = urlsplit(url.rstrip("/"))
     host = (parts.hostname or "").lower()
     if host in ("github.com", "www.github.com", "api.github.com"):
         return GITHUB_COM_API
+    if host.endswith(".ghe.com"):
+        tenant = host.removesuffix(".ghe.com").removeprefix("api.")
+        if tenant and "." not in tenant:
+            return f"https://api.{tenant}.ghe.com"
     if parts.path in ("", "/"):
         return f"{url.rstrip('/')}/api/v3"
     return url.rstrip("/")

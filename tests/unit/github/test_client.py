@@ -70,10 +70,24 @@ def test_enterprise_server_is_reached_under_api_v3(
         ("https://api.github.com/", "https://api.github.com"),
         ("https://ghe.acme.example/", "https://ghe.acme.example/api/v3"),
         ("http://127.0.0.1:8080/api/v3", "http://127.0.0.1:8080/api/v3"),
+        # GitHub Enterprise Cloud with data residency: an API host, no /api/v3
+        ("https://octocorp.ghe.com", "https://api.octocorp.ghe.com"),
+        ("https://octocorp.ghe.com/", "https://api.octocorp.ghe.com"),
+        ("https://api.octocorp.ghe.com", "https://api.octocorp.ghe.com"),
+        ("https://OctoCorp.GHE.com/api/v3", "https://api.octocorp.ghe.com"),
+        ("https://octocorp.ghe.com/octocorp/api", "https://api.octocorp.ghe.com"),
     ],
 )
 def test_api_url_from_what_users_write(written: str, api: str) -> None:
     assert make_config(url=written).url == api
+
+
+def test_data_residency_tenant_is_reached_at_its_api_host(
+    mocked: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    client, _ = make_client(fake_time, make_config(url="https://octocorp.ghe.com"))
+    mocked.get("https://api.octocorp.ghe.com:443/repos/acme/api", json={"id": 1})
+    assert client.get("/repos/acme/api").data == {"id": 1}
 
 
 def test_refused_token_is_an_auth_error_naming_the_source_not_the_token(
