@@ -115,6 +115,36 @@ def user_id(user: Any) -> str | None:
 
 # -- accounts -------------------------------------------------------------------------------
 
+# A profile (``/users/{login}``) is the whole of what GitHub shows about a user now: a null
+# ``email`` there means the user hides it (or removed it), and the store must forget the
+# address it knew. Embedded user objects say nothing about e-mail, and the store keeps what
+# it knows for them (``keep_known``). The record says which kind it is through
+# ``Account.complete``, a field proposed for syncd/records.py (with the writer upserting
+# complete accounts without ``keep_known`` for display_name and email); until that field
+# exists, profile records are ordinary ones and a hidden address is kept.
+PROFILE_FIELDS: dict[str, Any] = (
+    {"complete": True} if "complete" in getattr(Account, "__dataclass_fields__", {}) else {}
+)
+
+
+def profile_account(
+    external_id: str, *, login: str | None, name: str | None, email: str | None
+) -> Account:
+    """The account as its profile shows it: a public e-mail (GitHub only lets a user pick
+    one of their *verified* addresses, so it counts as verified), or none."""
+    email = email.strip() or None if email else None
+    if email and email.lower().endswith("@users.noreply.github.com"):
+        email = None  # a GitHub-generated relay address names no one outside GitHub
+    return Account(
+        external_id=external_id,
+        display_name=name or None,
+        email=email,
+        login=login,
+        active=True,
+        email_verified=bool(email),
+        **PROFILE_FIELDS,
+    )
+
 
 def map_user(user: Payload, *, profile: bool = False) -> Account:
     """An account from a user object.
@@ -130,18 +160,10 @@ def map_user(user: Payload, *, profile: bool = False) -> Account:
         raise MappingError("user id is missing")
     login = user.get("login") if isinstance(user.get("login"), str) else None
     name = user.get("name") if isinstance(user.get("name"), str) and user.get("name") else None
-    email = user.get("email") if profile and isinstance(user.get("email"), str) else None
-    email = email.strip() or None if email else None
-    if email and email.lower().endswith("@users.noreply.github.com"):
-        email = None  # a GitHub-generated relay address names no one outside GitHub
-    return Account(
-        external_id=external_id,
-        display_name=name,
-        email=email,
-        login=login,
-        active=True,
-        email_verified=bool(email) and profile,
-    )
+    if profile:
+        email = user.get("email") if isinstance(user.get("email"), str) else None
+        return profile_account(external_id, login=login, name=name, email=email)
+    return Account(external_id=external_id, display_name=name, login=login, active=True)
 
 
 def accounts_in(*users: Any) -> list[Account]:

@@ -41,6 +41,7 @@ from connectors.github.mapping import (
     map_review,
     map_user,
     parse_time,
+    profile_account,
 )
 from syncd.errors import ConfigError, FatalError, NotFound
 from syncd.records import Account, Batch, ItemError, Record
@@ -794,13 +795,9 @@ class ProfileCache:
 
 
 def _profile_account(account_id: str, entry: Mapping[str, Any]) -> Account:
-    email = entry.get("email")
-    return Account(
-        external_id=account_id,
-        display_name=entry.get("name"),
-        email=email,
-        login=entry.get("login"),
-        email_verified=bool(email),
+    """The account from the cursor's copy of its profile: complete, like the profile."""
+    return profile_account(
+        account_id, login=entry.get("login"), name=entry.get("name"), email=entry.get("email")
     )
 
 

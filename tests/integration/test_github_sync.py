@@ -7,6 +7,7 @@ with the Jira half of the sandbox.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,6 +16,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import aliased
 
+from connectors.github.mapping import PROFILE_FIELDS
 from syncd.config import Settings, settings_from_dict
 from syncd.link import refresh
 from syncd.link.queries import dangling_keys
@@ -484,6 +486,39 @@ def test_repositories_with_issues_disabled_and_empty_ones_sync_and_cost_nothing_
     assert log["total"] == 5 * len(sb.size.github_repos) + 4 + 4, log
     assert log["by_status"] == {"304": log["total"]}
     assert log["rate_limit_cost"] == 0
+
+
+@pytest.mark.xfail(
+    not PROFILE_FIELDS,
+    strict=True,
+    reason="needs Account.complete in syncd/records.py and the writer upserting complete "
+    "accounts without keep_known for display_name/email (proposed to the lead)",
+)
+def test_a_public_email_hidden_later_is_forgotten(
+    db: Engine, make_sandbox: Callable[..., Sandbox]
+) -> None:
+    sb = make_sandbox(size="small", seed=8)
+    settings = _settings(sb, user_refresh="1s")
+    _sync(settings, db)
+    users = sb.github_service.data.users
+    with db.connect() as conn:
+        with_email = dict(
+            conn.execute(
+                select(m.Account.external_id, m.Account.email).where(m.Account.email.is_not(None))
+            ).all()
+        )
+    user = next(u for u in users.values() if str(u.id) in with_email)
+    user.public_email = None  # the user hides their address
+    user.updated_at = int(time.time())
+    time.sleep(1.1)  # user_refresh: profiles are read again
+    _sync(settings, db)
+    with db.connect() as conn:
+        email, verified = conn.execute(
+            select(m.Account.email, m.Account.email_verified).where(
+                m.Account.external_id == str(user.id)
+            )
+        ).one()
+    assert (email, verified) == (None, False)
 
 
 def test_faults_and_enforced_rate_limits_leave_the_store_exact(

@@ -10,6 +10,7 @@ import responses
 from responses import matchers
 
 from connectors.base import StreamContext
+from connectors.github.mapping import PROFILE_FIELDS
 from connectors.github.streams import (
     CommitsStream,
     IssuesStream,
@@ -647,3 +648,25 @@ def test_a_long_first_read_keeps_its_cursor_small_and_a_restart_skips_what_was_s
     final = rest[-1].cursor
     assert final["stored_range"] is None and final["watermark"] == "2024-03-01T12:00:00Z"
     assert final["seen"] == {"6": "2024-03-01T12:00:00Z", "5": "2024-03-01T11:58:00Z"}
+
+
+def test_a_profile_read_again_after_its_email_was_hidden_says_there_is_none(
+    mocked: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    context = RepoContext(REPO)
+    context.users.update({"1001": "alicej"})
+    stream = _stream(UsersStream, fake_time, context, user_refresh="1d")
+    url = f"{API}/users/alicej"
+    mocked.get(url, json=p.profile("alicej", 1001, "Alice", "alice@acme.example"))
+    first = _read(stream, None)
+    mocked.get(url, json=p.profile("alicej", 1001, "Alice", None))
+    later = datetime(2024, 3, 7, 12, 0, tzinfo=UTC)  # past user_refresh: read again
+    second = _read(stream, first[-1].cursor, started=later)
+    (account,) = _of(second, r.Account)
+    assert (account.email, account.email_verified) == (None, False)
+    # A profile record is the whole profile (Account.complete, once syncd/records.py has
+    # it): the store clears the address instead of keeping the one it knew.
+    assert {k: getattr(account, k) for k in PROFILE_FIELDS} == PROFILE_FIELDS
+    # ... and so is the copy written from the cursor while the profile is fresh.
+    (copy,) = _of(_read(stream, second[-1].cursor, started=later), r.Account)
+    assert copy == account
