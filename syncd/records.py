@@ -58,6 +58,9 @@ class Account:
     login: str | None = None  # GitHub login, Jira DC username
     active: bool = True
     email_verified: bool = False  # only verified emails merge people across tools
+    # True when this is the account's full profile: its empty fields mean "not set" (an
+    # e-mail the user hid) rather than "not in this payload", so they clear stored values.
+    complete: bool = False
 
 
 @dataclass(frozen=True, slots=True)

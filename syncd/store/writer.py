@@ -229,14 +229,19 @@ class _BatchWrite:
         }
 
     def accounts(self, accounts: Sequence[r.Account]) -> None:
+        # A partial view (a user embedded in an issue or a PR) keeps what it does not show;
+        # a complete profile is the truth, blanks included.
+        partial = [self._account_row(a) for a in accounts if not a.complete]
+        complete = [self._account_row(a) for a in accounts if a.complete]
         upsert(
             self.conn,
             ACCOUNTS,
-            [self._account_row(a) for a in accounts],
+            partial,
             ("source_id", "external_id"),
             keep_known=("display_name", "email", "login"),
             follows={"email_verified": "email"},
         )
+        upsert(self.conn, ACCOUNTS, complete, ("source_id", "external_id"))
 
     def _sprint_row(self, s: r.Sprint) -> dict[str, Any]:
         return {"source_id": self.source_id, **asdict(s), "stored_at": self.now}

@@ -149,6 +149,14 @@ def test_references_resolve_through_stubs_that_records_later_fill(db: Engine) ->
             "ana@acme.example",
             True,
         )
+    # ...but the full profile, which no longer has one, does.
+    profile = r.Account(external_id="acc-1", display_name="Ana Lima", complete=True)
+    w.write("PROJ", "users", r.Batch(records=[profile]))
+    with db.connect() as conn:
+        assert conn.execute(select(m.Account.email, m.Account.email_verified)).one() == (
+            None,
+            False,
+        )
 
 
 def test_an_issue_replaces_its_links_sprints_and_versions(db: Engine) -> None:
