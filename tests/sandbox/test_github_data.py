@@ -119,15 +119,23 @@ def test_jira_keys_appear_in_real_forms(data: GitHubData) -> None:
     assert any(re.match(r"[A-Z]+-\d+: ", p.title) for p in pulls)  # PROJ-12: ...
     assert re.search(r"feature/[a-z]+-\d+-", branches)  # lower case in branch names
     assert any(len(p.keys.get("title", ())) == 2 for p in pulls)  # two keys in one title
-    # Every key the truth lists is really in the text (case-insensitively) and exists.
+    # Every key the truth lists is really in the text and exists: as written (upper case)
+    # in titles and bodies, in any case in branch names.
+    texts = {"title": lambda p: p.title, "body": lambda p: p.body or ""}
     for pull in linked:
-        text = _texts(pull).upper()
         for where, keys in pull.keys.items():
+            text = pull.head_ref.upper() if where == "branch" else texts[where](pull)
             for key in keys:
                 assert key in text, (where, key, pull.title)
                 project, number = key.split("-")
                 assert project in SMALL.jira_projects
                 assert 1 <= int(number) <= SMALL.issues_per_project
+    # Lower-case keys typed in titles and commit messages are there, and are no truth.
+    lowered = [p for p in pulls if re.match(r"[a-z]+-\d+ ", p.title)]
+    assert lowered and not any(p.keys.get("title") for p in lowered)
+    commits = [c for r in data.repos.values() for c in r.commits.values()]
+    assert all(k in c.message for c in commits for k in c.keys)
+    assert any(re.match(r"[a-z]+-\d+ ", c.message) and not c.keys for c in commits)
 
 
 def test_texts_carry_phantom_keys_and_lookalikes(data: GitHubData) -> None:

@@ -206,7 +206,9 @@ class Evolver:
                 f"Merge pull request #{pull.number} from {repo.owner.login}/{pull.head_ref}"
                 f"\n\n{pull.title}"
             )
-            keys = (*pull.keys.get("branch", ()), *pull.keys.get("title", ()))
+            # The branch name is prose inside a message: only its upper-case keys count.
+            branch_keys = (k for k in pull.keys.get("branch", ()) if k in pull.head_ref)
+            keys = (*branch_keys, *pull.keys.get("title", ()))
             commit = self._commit(
                 repo, target.head, now, merger, message, tuple(dict.fromkeys(keys))
             )

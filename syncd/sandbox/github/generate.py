@@ -667,7 +667,9 @@ class _RepoBuilder:
                 f"Merge pull request #{number} from {repo.owner.login}/{branch}\n\n{title}"
             )
             who = people.identity(self.rng, merged_by)
-            keys = (*found.get("branch", ()), *found.get("title", ()))
+            # The branch name is prose inside a message: only its upper-case keys count.
+            branch_keys = (k for k in found.get("branch", ()) if k in branch)
+            keys = (*branch_keys, *found.get("title", ()))
             commit.parents = (*commit.parents, shas[-1])
         commit.author_name, commit.author_email, commit.author_user = who.name, who.email, who.user
         commit.author_date = commit.committer_date

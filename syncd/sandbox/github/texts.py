@@ -113,7 +113,10 @@ def pr_texts(
     elif r < 0.63:
         title, found["title"] = f"{key} {second}: {phrase}", (key, second)
     elif r < 0.67:
-        title, found["title"] = f"{key.lower()} {phrase.lower()}", (key,)
+        # Typed in lower case: in prose that is not a key (syncd's linking, after GitHub for
+        # Jira's documented form: upper case in titles, bodies and messages; any case only
+        # in branch names). A trap, so no truth.
+        title = f"{key.lower()} {phrase.lower()}"
     elif r < 0.70:
         title = f"{keys.phantom(rng)}: {phrase}"  # a key that does not exist
     else:
@@ -200,7 +203,7 @@ def commit_message(rng: random.Random, keys: KeySource) -> tuple[str, tuple[str,
     if r < 0.36:
         return f"{key}: {phrase}\n\n{rng.choice(LOOKALIKES)} handling included.", (key,)
     if r < 0.40:
-        return f"{key.lower()} {phrase.lower()}", (key,)
+        return f"{key.lower()} {phrase.lower()}", ()  # lower case in prose: not a key
     if r < 0.43:
         return f"{keys.phantom(rng)} {phrase}", ()
     if r < 0.46:
