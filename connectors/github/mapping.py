@@ -117,14 +117,8 @@ def user_id(user: Any) -> str | None:
 
 # A profile (``/users/{login}``) is the whole of what GitHub shows about a user now: a null
 # ``email`` there means the user hides it (or removed it), and the store must forget the
-# address it knew. Embedded user objects say nothing about e-mail, and the store keeps what
-# it knows for them (``keep_known``). The record says which kind it is through
-# ``Account.complete``, a field proposed for syncd/records.py (with the writer upserting
-# complete accounts without ``keep_known`` for display_name and email); until that field
-# exists, profile records are ordinary ones and a hidden address is kept.
-PROFILE_FIELDS: dict[str, Any] = (
-    {"complete": True} if "complete" in getattr(Account, "__dataclass_fields__", {}) else {}
-)
+# address it knew, so profile records are ``complete``. Embedded user objects say nothing
+# about e-mail, and the store keeps what it knows for them.
 
 
 def profile_account(
@@ -142,7 +136,7 @@ def profile_account(
         login=login,
         active=True,
         email_verified=bool(email),
-        **PROFILE_FIELDS,
+        complete=True,
     )
 
 

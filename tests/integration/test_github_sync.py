@@ -16,7 +16,6 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import aliased
 
-from connectors.github.mapping import PROFILE_FIELDS
 from syncd.config import Settings, settings_from_dict
 from syncd.link import refresh
 from syncd.link.queries import dangling_keys
@@ -488,12 +487,6 @@ def test_repositories_with_issues_disabled_and_empty_ones_sync_and_cost_nothing_
     assert log["rate_limit_cost"] == 0
 
 
-@pytest.mark.xfail(
-    not PROFILE_FIELDS,
-    strict=True,
-    reason="needs Account.complete in syncd/records.py and the writer upserting complete "
-    "accounts without keep_known for display_name/email (proposed to the lead)",
-)
 def test_a_public_email_hidden_later_is_forgotten(
     db: Engine, make_sandbox: Callable[..., Sandbox]
 ) -> None:
