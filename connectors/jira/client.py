@@ -419,38 +419,55 @@ class JiraClient:
     def _search_datacenter(
         self, jql: str, fields: list[str], changelog: bool, page_size: int
     ) -> Iterator[SearchPage]:
-        """Data Center: offset paging. An issue updated while we page moves to the end of an
-        ``updated ASC`` order and the ones behind it shift forward, so a plain ``startAt +=
-        n`` can step over one. Each page therefore re-reads the last issue of the previous
-        one; if it is not where we left it, the listing moved and is read again from the
-        start (the caller drops what it already has)."""
+        """Data Center: offset paging, checked. An issue updated while we page moves to the
+        end of an ``updated ASC`` order and the ones behind it move forward, so a plain
+        ``startAt += n`` can step over one. Each page therefore starts at the last issue of
+        the previous one (the anchor). If the anchor is not there, the listing moved: one
+        page further back is read, and paging goes on after the last issue of the previous
+        page found there (every issue not read yet comes after any issue still in place).
+        Only if none is found does the query start over; the caller drops repeats."""
         body: dict[str, Any] = {"jql": jql, "fields": fields, "maxResults": page_size}
         if changelog:
             body["expand"] = ["changelog"]
-        start, anchor, restarts = 0, None, 0
+        start, restarts = 0, 0
+        anchor: str | None = None  # the issue a page must start with
+        previous: set[str] = set()  # ids of the previous page
         while True:
             data = self.request("POST", "/rest/api/2/search", body={**body, "startAt": start})
-            page = _issues(data, self.source)
-            if anchor is not None and (not page or str(page[0].get("id")) != anchor):
-                restarts += 1
-                if restarts > MAX_RESTARTS:
-                    # What was read is stored with a true cursor; the rest waits a run.
-                    raise TransientError(
-                        f"{self.source}: search results kept moving while paging "
-                        f"({MAX_RESTARTS} restarts); the next run continues from here"
-                    )
-                log.info("%s: search results moved while paging; reading again", self.source)
-                start, anchor = 0, None
-                continue
-            total = data.get("total")
+            rows = _issues(data, self.source)
             size = data.get("maxResults") if isinstance(data.get("maxResults"), int) else page_size
-            end = start + len(page)
-            last = not page or (isinstance(total, int) and end >= total) or len(page) < size
-            yield SearchPage(page[1:] if anchor is not None else page, last)
+            skip = 0  # rows already yielded at the head of this page
+            if anchor is not None:
+                if rows and _id(rows[0]) == anchor:
+                    skip = 1
+                else:
+                    start = max(0, start - size + 1)
+                    data = self.request(
+                        "POST", "/rest/api/2/search", body={**body, "startAt": start}
+                    )
+                    rows = _issues(data, self.source)
+                    found = [n for n, issue in enumerate(rows) if _id(issue) in previous]
+                    if not found:
+                        restarts += 1
+                        if restarts > MAX_RESTARTS:
+                            # What was read is stored with a true cursor; the rest waits.
+                            raise TransientError(
+                                f"{self.source}: search results kept moving while paging "
+                                f"({MAX_RESTARTS} restarts); the next run continues from here"
+                            )
+                        log.info("%s: search results moved while paging; rereading", self.source)
+                        start, anchor, previous = 0, None, set()
+                        continue
+                    skip = found[-1] + 1
+            total = data.get("total")
+            end = start + len(rows)
+            last = not rows or (isinstance(total, int) and end >= total) or len(rows) < size
+            yield SearchPage(rows[skip:], last)
             if last:
                 return
-            if len(page) >= 2:
-                start, anchor = end - 1, str(page[-1].get("id"))
+            previous = {_id(issue) for issue in rows}
+            if len(rows) >= 2:
+                start, anchor = end - 1, _id(rows[-1])
             else:
                 start, anchor = end, None
 
@@ -569,6 +586,10 @@ def _read_body(response: requests.Response) -> None:
         raise requests.exceptions.ConnectionError(exc, request=response.request) from None
     response._content = body or b""
     response._content_consumed = True  # type: ignore[attr-defined]
+
+
+def _id(issue: Any) -> str:
+    return str(issue.get("id")) if isinstance(issue, dict) else ""
 
 
 def _issues(data: Any, source: str) -> list[dict[str, Any]]:

@@ -47,6 +47,14 @@ def issues_query(project: str, since: str | None) -> str:
     return f"{clause} ORDER BY updated ASC, key ASC"
 
 
+def range_query(project: str, since: str, before: str) -> str:
+    """Issues of ``project`` updated in ``[since, before)`` (JQL minutes), oldest first."""
+    return (
+        f"project = {quote(project)} AND updated >= {quote(since)} AND updated < {quote(before)}"
+        " ORDER BY updated ASC, key ASC"
+    )
+
+
 def ids_query(project: str) -> str:
     """Every issue of ``project``, in an order that updates do not change."""
     return f"project = {quote(project)} ORDER BY created ASC, key ASC"

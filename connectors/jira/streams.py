@@ -321,14 +321,26 @@ class IssuesStream(JiraStream):
         minute of the newest issue read (keyset paging); the issues of that minute are read
         twice and dropped as duplicates. When that minute holds many of the page's issues
         (a bulk edit, a sprint start), or the start cannot move (the page is all one
-        minute), the query's own next page is cheaper and follows instead.
+        minute), the query's own next page follows instead — and on Cloud, where nothing
+        checks such a step, the minutes around it are listed again (ids only) afterwards,
+        and any issue the pages stepped over is read on its own. (Data Center's offset
+        paging checks each step itself.)
         """
+        cloud = self.client.deployment() == "cloud"
+        read: set[str] = set()
+        stepped: list[tuple[datetime, datetime]] = []  # updated ranges of token steps
         while True:
             query = jql.issues_query(self.scope_key, lower)
             moved_on = False
+            after: datetime | None = None  # newest of the page a token step left
             for page in self.client.search(
                 query, fields=fields, changelog=True, page_size=self.client.page_size()
             ):
+                if after is not None:
+                    oldest = _oldest(page.issues)
+                    stepped.append((after, oldest if oldest is not None else after))
+                    after = None
+                read.update(_id(i) for i in page.issues)
                 yield page
                 if page.last:
                     break
@@ -338,10 +350,42 @@ class IssuesStream(JiraStream):
                     if lower is None or start > lower:
                         lower, moved_on = start, True
                         break
-                if self.client.deployment() == "cloud":
-                    self._offset_paged = True  # the next page comes by (offset) token
+                if cloud and newest is not None:
+                    self._offset_paged = True
+                    after = newest
             if not moved_on:
-                return
+                break
+        if stepped:
+            yield from self._stepped_over(stepped, read, fields)
+
+    def _stepped_over(
+        self, ranges: list[tuple[datetime, datetime]], read: set[str], fields: list[str]
+    ) -> Iterator[SearchPage]:
+        """Issues in the ``updated`` ranges of token steps that the pages did not hold."""
+        zone = self.client.time_zone()
+        missing: list[str] = []
+        for first, last in _merge_ranges(ranges):
+            query = jql.range_query(
+                self.scope_key,
+                jql.window_start(first, timedelta(0), zone),
+                jql.window_start(last + timedelta(minutes=2), timedelta(0), zone),
+            )
+            for page in self.client.search(
+                query, fields=["id"], changelog=False, page_size=self.config.id_page_size
+            ):
+                missing.extend(i for i in map(_id, page.issues) if i and i not in read)
+        found = []
+        for issue_id in dict.fromkeys(missing):
+            log.info(
+                "%s: issue id %s was stepped over while paging; reading it",
+                self.scope_key,
+                issue_id,
+            )
+            raw = self.client.issue(issue_id, fields=fields)
+            if raw is not None:
+                found.append(raw)
+        if found:
+            yield SearchPage(found, True)
 
     # -- steps ---------------------------------------------------------------------------
 
@@ -473,6 +517,31 @@ class IssuesStream(JiraStream):
             errors.extend(version_errors)
             state.versions |= unknown  # listed or not, do not ask again for these
         return _unique(records), errors, page_max
+
+
+def _id(issue: Any) -> str:
+    return str(issue.get("id") or "") if isinstance(issue, dict) else ""
+
+
+def _oldest(issues: list[Any]) -> datetime | None:
+    times = []
+    for raw in issues:
+        try:
+            times.append(issue_updated(raw))
+        except MappingError:
+            continue
+    return min(times) if times else None
+
+
+def _merge_ranges(ranges: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """Overlapping or touching (within a few minutes) ranges as one."""
+    merged: list[tuple[datetime, datetime]] = []
+    for first, last in sorted((min(a, b), max(a, b)) for a, b in ranges):
+        if merged and first <= merged[-1][1] + timedelta(minutes=5):
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+        else:
+            merged.append((first, last))
+    return merged
 
 
 def _newest(issues: list[Any]) -> tuple[datetime | None, int]:

@@ -208,20 +208,35 @@ def test_data_center_pages_by_offset_rereading_one_issue_to_check_nothing_moved(
     assert pages[-1].last
 
 
-def test_data_center_paging_starts_over_when_an_update_shifts_the_results(http):
+def test_data_center_paging_finds_its_place_again_when_an_update_shifts_the_results(http):
     """Issue 2 is updated between the pages and moves to the end: a plain offset would
-    step over issue 4. The re-read anchor (3) is not where it was, so paging restarts."""
+    step over issue 4. The anchor (3) is not where it was, so the page before is read and
+    paging goes on after the last issue of the previous page found there."""
     _dc_search(http, 0, [1, 2, 3], total=5)
-    _dc_search(http, 2, [4, 5, 2], total=5)  # 3 moved up one place
-    _dc_search(http, 0, [1, 3, 4], total=5)
-    _dc_search(http, 2, [4, 5, 2], total=5)
+    _dc_search(http, 2, [4, 5, 2], total=5)  # 1, 3, 4, 5, 2 now: 3 moved up one place
+    _dc_search(http, 0, [1, 3, 4], total=5)  # one page back: 3 found, 4 comes after it
+    _dc_search(http, 2, [4, 5, 2], total=5)  # anchored at 4 again
+    client = make_client(url=DC, email=None, deployment="datacenter")
+    pages = list(client.search("q", fields=["id"], changelog=False, page_size=3))
+    assert [[i["id"] for i in page.issues] for page in pages] == [
+        ["1", "2", "3"],
+        ["4"],
+        ["5", "2"],
+    ]
+
+
+def test_data_center_paging_starts_over_when_its_place_is_lost(http):
+    _dc_search(http, 0, [1, 2, 3], total=4)
+    _dc_search(http, 2, [7, 8, 9], total=4)  # nothing of the previous page anywhere near
+    _dc_search(http, 0, [7, 8, 9], total=4)
+    _dc_search(http, 0, [1, 2, 4], total=3)  # read again from the start
     client = make_client(url=DC, email=None, deployment="datacenter")
     seen = [
         i["id"]
-        for page in client.search("q", fields=["id"], changelog=False, page_size=3)
-        for i in page.issues
+        for p in client.search("q", fields=["id"], changelog=False, page_size=3)
+        for i in p.issues
     ]
-    assert {"1", "2", "3", "4", "5"} <= set(seen)
+    assert seen == ["1", "2", "3", "1", "2", "4"]
 
 
 def test_cloud_changelogs_come_from_bulkfetch_across_pages(http):
@@ -325,7 +340,8 @@ def test_no_request_is_made_while_building_the_client(http):
 def test_data_center_paging_gives_up_loudly_when_results_never_settle(http):
     _dc_search(http, 0, [1, 2, 3], total=9)
     for restart in range(6):
-        _dc_search(http, 2, [9, 8, 7], total=9)  # the anchor (3) is never where it was
+        _dc_search(http, 2, [9, 8, 7], total=9)  # the anchor (3) is gone...
+        _dc_search(http, 0, [6, 5, 4], total=9)  # ...and so is the rest of its page
         if restart < 5:
             _dc_search(http, 0, [1, 2, 3], total=9)
     client = make_client(url=DC, email=None, deployment="datacenter")

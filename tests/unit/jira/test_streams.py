@@ -167,6 +167,24 @@ def _incremental_cursor(**extra):
     return cursor
 
 
+def _recheck(http, since: str, before: str, ids: list[str]) -> None:
+    """The ids-only listing of the minutes a page token stepped through."""
+    http.post(
+        SEARCH,
+        json={"issues": [{"id": i} for i in ids], "isLast": True},
+        match=[
+            matchers.json_params_matcher(
+                {
+                    "jql": f'project = "PROJ" AND updated >= "{since}" AND updated < "{before}"'
+                    " ORDER BY updated ASC, key ASC",
+                    "fields": ["id"],
+                },
+                strict_match=False,
+            )
+        ],
+    )
+
+
 def test_no_change_incremental_run_is_one_search_and_stores_nothing(http):
     http.get(f"{p.BASE}/rest/api/2/myself", json={"accountId": "me", "timeZone": "Europe/Berlin"})
     http.post(
@@ -498,6 +516,7 @@ def test_a_page_all_in_one_minute_is_followed_by_its_own_next_page(http):
         json={"issues": same[2:], "isLast": True},
         match=[matchers.json_params_matcher({"nextPageToken": "p2"}, strict_match=False)],
     )
+    _recheck(http, "2024-03-05 13:10", "2024-03-05 13:12", ["1", "2", "3", "4"])
     batches, _ = run(stream(connector(page_size=2), "issues"), _incremental_cursor(), ctx())
     assert [i.key for i in records_of(batches, Issue)] == ["PROJ-1", "PROJ-2", "PROJ-3", "PROJ-4"]
 
@@ -581,9 +600,10 @@ def test_a_bulk_edit_at_a_page_boundary_is_paged_by_token_not_reread(http):
         json={"issues": bulk[5:], "isLast": True},
         match=[matchers.json_params_matcher({"nextPageToken": "t2"}, strict_match=False)],
     )
+    _recheck(http, "2024-03-05 13:10", "2024-03-05 13:13", [str(n) for n in range(1, 7)])
     batches, requests = run(stream(connector(page_size=3), "issues"), _incremental_cursor(), ctx())
     assert [i.key for i in records_of(batches, Issue)] == [f"PROJ-{n}" for n in range(1, 7)]
-    assert requests == 4
+    assert requests == 5  # + the listing of the minutes the page token stepped through
 
 
 def test_a_full_read_that_followed_a_page_token_is_not_taken_as_a_listing(http):
@@ -602,6 +622,8 @@ def test_a_full_read_that_followed_a_page_token_is_not_taken_as_a_listing(http):
         json={"issues": same[3:], "isLast": True},
         match=[matchers.json_params_matcher({"nextPageToken": "t"}, strict_match=False)],
     )
+    http.get(f"{p.BASE}/rest/api/2/myself", json={"accountId": "me", "timeZone": "UTC"})
+    _recheck(http, "2024-03-05 13:10", "2024-03-05 13:12", ["1", "2", "3", "4"])
     run(stream(conn, "issues"), None, ctx(full=True))
     http.post(
         SEARCH,
@@ -611,3 +633,24 @@ def test_a_full_read_that_followed_a_page_token_is_not_taken_as_a_listing(http):
     batches, requests = run(stream(conn, "reconcile"), None, ctx(full=True))
     assert requests == 1
     assert batches[0].records[0].present_external_ids == frozenset({"1", "2", "3", "4"})
+
+
+def test_an_issue_a_page_token_stepped_over_is_read_on_its_own(http):
+    """Inside a bulk edit the query's own page token is followed; an issue deleted meanwhile
+    moved issue 4 from the second page onto the first one we already had. The listing of
+    those minutes shows it, and it is read by id."""
+    same = [
+        p.cloud_issue(str(n), f"PROJ-{n}", updated=f"2024-03-05T13:10:0{n}.000+0000")
+        for n in (1, 2, 3, 4, 5)
+    ]
+    http.get(f"{p.BASE}/rest/api/2/myself", json={"accountId": "me", "timeZone": "UTC"})
+    http.post(SEARCH, json={"issues": same[:3], "nextPageToken": "t", "isLast": False})
+    http.post(
+        SEARCH,
+        json={"issues": same[4:], "isLast": True},  # 4 was stepped over
+        match=[matchers.json_params_matcher({"nextPageToken": "t"}, strict_match=False)],
+    )
+    _recheck(http, "2024-03-05 13:10", "2024-03-05 13:12", ["2", "3", "4", "5"])
+    http.get(f"{p.BASE}/rest/api/3/issue/4", json=same[3])
+    batches, _ = run(stream(connector(page_size=3), "issues"), _incremental_cursor(), ctx())
+    assert sorted(i.key for i in records_of(batches, Issue)) == [f"PROJ-{n}" for n in range(1, 6)]
