@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, select, update
 
 from syncd.link.config import PeopleConfig, people_config
 from syncd.store import models as m
+from syncd.store.upsert import one_of
 
 ACCOUNTS, PEOPLE = cast(Table, m.Account.__table__), cast(Table, m.Person.__table__)
 SOURCES = cast(Table, m.Source.__table__)
@@ -127,7 +128,9 @@ def _person_fields(group: list[_Account], config: PeopleConfig) -> tuple[str | N
 def refresh_people(
     engine: Engine, people: PeopleConfig | Mapping[str, Any] | None = None
 ) -> PeopleReport:
-    """Regroup all accounts into people and write what changed."""
+    """Regroup all accounts into people and write what changed: a constant number of
+    statements whatever the number of people (new people in one multi-row INSERT ...
+    RETURNING, changed ones and moved accounts each in one executemany)."""
     config = people_config(people)
     report = PeopleReport()
     now = datetime.now(UTC)
@@ -156,7 +159,9 @@ def refresh_people(
         groups = group_accounts(accounts, config)
         # Biggest groups choose first, so a split leaves the old id with the larger part.
         taken: set[int] = set()
-        assignment: dict[int, int | None] = {a.id: None for a in accounts if a.is_bot}
+        kept: list[tuple[int, list[_Account]]] = []
+        new: list[list[_Account]] = []
+        changed: list[dict[str, Any]] = []
         for group in sorted(groups, key=lambda g: (-len(g), g[0].id)):
             votes = Counter(
                 a.person_id for a in group if a.person_id in stored_people and a.person_id
@@ -166,41 +171,73 @@ def refresh_people(
                  if pid not in taken),
                 None,
             )  # fmt: skip
-            name, email = _person_fields(group, config)
-            if person_id is None:
-                person_id = conn.execute(
-                    insert(PEOPLE)
-                    .values(display_name=name, email=email, created_at=now, updated_at=now)
-                    .returning(PEOPLE.c.id)
-                ).scalar_one()
-                report.created += 1
-            elif stored_people[person_id] != (name, email):
-                conn.execute(
-                    update(PEOPLE)
-                    .where(PEOPLE.c.id == person_id)
-                    .values(display_name=name, email=email, updated_at=now)
-                )
-                report.updated += 1
-            taken.add(person_id)
-            for a in group:
-                assignment[a.id] = person_id
             if len({a.kind for a in group}) > 1:
                 report.multi_tool += 1
-        moves: dict[int | None, list[int]] = defaultdict(list)
-        for a in accounts:
-            if assignment.get(a.id) != a.person_id:
-                moves[assignment.get(a.id)].append(a.id)
-        for person_id, ids in moves.items():
-            for start in range(0, len(ids), 1000):
-                conn.execute(
-                    update(ACCOUNTS)
-                    .where(ACCOUNTS.c.id.in_(ids[start : start + 1000]))
-                    .values(person_id=person_id)
+            if person_id is None:
+                new.append(group)
+                continue
+            taken.add(person_id)
+            kept.append((person_id, group))
+            name, email = _person_fields(group, config)
+            if stored_people[person_id] != (name, email):
+                changed.append({"b_id": person_id, "b_name": name, "b_email": email})
+        assignment: dict[int, int | None] = {a.id: None for a in accounts if a.is_bot}
+        for person_id, group in kept:
+            for a in group:
+                assignment[a.id] = person_id
+        if new:
+            rows = []
+            for group in new:
+                name, email = _person_fields(group, config)
+                rows.append(
+                    {"display_name": name, "email": email, "created_at": now, "updated_at": now}
                 )
-            report.accounts_moved += len(ids)
+            ids = _insert_people(conn, rows)
+            for person_id, group in zip(ids, new, strict=True):
+                taken.add(person_id)
+                for a in group:
+                    assignment[a.id] = person_id
+            report.created = len(new)
+        if changed:
+            conn.execute(
+                update(PEOPLE)
+                .where(PEOPLE.c.id == bindparam("b_id"))
+                .values(
+                    display_name=bindparam("b_name"), email=bindparam("b_email"), updated_at=now
+                ),
+                changed,
+            )
+            report.updated = len(changed)
+        moves = [
+            {"b_account": a.id, "b_person": assignment.get(a.id)}
+            for a in accounts
+            if assignment.get(a.id) != a.person_id
+        ]
+        if moves:
+            conn.execute(
+                update(ACCOUNTS)
+                .where(ACCOUNTS.c.id == bindparam("b_account"))
+                .values(person_id=bindparam("b_person")),
+                moves,
+            )
+            report.accounts_moved = len(moves)
         orphans = sorted(set(stored_people) - taken)
         if orphans:
-            conn.execute(delete(PEOPLE).where(PEOPLE.c.id.in_(orphans)))
+            conn.execute(delete(PEOPLE).where(one_of(PEOPLE.c.id, orphans, conn.dialect.name)))
             report.removed = len(orphans)
         report.people = len(taken)
     return report
+
+
+def _insert_people(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert ``rows`` into ``people``; their ids, in the order of ``rows``."""
+    if conn.dialect.name == "postgresql":
+        # One multi-row INSERT ... RETURNING; SQLAlchemy matches the ids to the rows.
+        stmt = insert(PEOPLE).returning(PEOPLE.c.id, sort_by_parameter_order=True)
+        return list(conn.execute(stmt, rows).scalars())
+    # SQLite does not say which RETURNING row is which (SQLAlchemy would then insert row by
+    # row). One executemany inserts them in order under this transaction's write lock, each
+    # with a rowid one above the largest in the table: they are the last len(rows) ids.
+    conn.execute(insert(PEOPLE), rows)
+    newest = select(PEOPLE.c.id).order_by(PEOPLE.c.id.desc()).limit(len(rows))
+    return sorted(conn.execute(newest).scalars())

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, event, func, select
 
 from syncd import records as r
+from syncd.link import links as links_module
 from syncd.link import refresh
 from syncd.link.config import PeopleConfig
 from syncd.link.links import refresh_links
@@ -291,3 +295,218 @@ def test_unverified_email_does_not_merge(db: Engine, stores) -> None:
     )
     refresh_people(db)
     assert _people(db) == {"X": {"jira:j-x"}, "x-gh": {"github:7"}}
+
+
+# -- concurrency, incremental cost ----------------------------------------------------------
+
+
+def test_two_derivations_at_once_both_succeed(
+    db: Engine, stores, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The daemon and a manual ``syncd sync`` (or two workers) derive at the same moment:
+    both read the same links as missing before either writes them."""
+    jira, github = stores
+    jira.write("PROJ", "issues", r.Batch([_jira_issue(1)]))
+    github.write(
+        "acme/api",
+        "pull_requests",
+        r.Batch([_pull(n, f"PROJ-{n}: change {n}", f"feature/ops-{n}-x") for n in (1, 2, 3)]),
+    )
+    github.write("acme/api", "commits", r.Batch([_commit("a", "PROJ-1 tune pool")]))
+    both_read = threading.Barrier(2, timeout=30)
+    lookup = links_module.issues_by_key
+
+    def in_step(conn, keys):  # type: ignore[no-untyped-def]
+        both_read.wait()  # each has computed the same missing links; now both insert them
+        return lookup(conn, keys)
+
+    monkeypatch.setattr(links_module, "issues_by_key", in_step)
+    errors: list[BaseException] = []
+
+    def derive() -> None:
+        try:
+            refresh_links(db)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=derive) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert _links(db) == {
+        ("PROJ-1", "title", "#1", True),
+        ("PROJ-2", "title", "#2", False),
+        ("PROJ-3", "title", "#3", False),
+        ("OPS-1", "branch", "#1", False),
+        ("OPS-2", "branch", "#2", False),
+        ("OPS-3", "branch", "#3", False),
+        ("PROJ-1", "commit_message", "a", True),
+    }
+    with db.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(m.Link)).scalar_one() == 7
+        states = conn.execute(
+            select(func.count()).select_from(m.SyncCursor).where(m.SyncCursor.stream == "links")
+        ).scalar_one()
+    assert states == 1
+
+
+def test_only_issues_stored_since_the_last_derivation_resolve_dangling_links(
+    db: Engine, stores
+) -> None:
+    jira, github = stores
+    github.write("acme/api", "pull_requests", r.Batch([_pull(1, "PROJ-7 and PROJ-8")]))
+    refresh_links(db)
+    # PROJ-7 is stored, but (as far as the derivation can tell) before the last derivation
+    # and its look-back: it cannot be what a dangling link waits for, so it is not looked
+    # at. A real store never gets here (the link would have found it when inserted); the
+    # state is made up to show which issues are read.
+    jira.write("PROJ", "issues", r.Batch([_jira_issue(7)]))
+    with db.begin() as conn:
+        conn.execute(
+            m.Issue.__table__.update()
+            .where(m.Issue.__table__.c.key == "PROJ-7")
+            .values(stored_at=datetime.now(UTC) - timedelta(days=1))
+        )
+    jira.write("PROJ", "issues", r.Batch([_jira_issue(8)]))
+    report = refresh_links(db)
+    assert (report.resolved, report.full_sources) == (1, [])
+    assert _links(db) == {("PROJ-7", "title", "#1", False), ("PROJ-8", "title", "#1", True)}
+    # A full derivation looks every dangling key up.
+    assert refresh_links(db, full=True).resolved == 1
+    assert _links(db) == {("PROJ-7", "title", "#1", True), ("PROJ-8", "title", "#1", True)}
+
+
+_BIG = ("pull_requests", "commits", "issues", "links")
+
+
+def _plans(db: Engine, statements: list[tuple[str, Any]]) -> list[tuple[str, str]]:
+    """(statement, its plan) for the reads and updates of the big tables."""
+    out = []
+    with db.connect() as conn:
+        if db.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET enable_seqscan = off")  # tiny tables: show index use
+        for statement, params in statements:
+            head = statement.lstrip().split(None, 1)[0].upper()
+            if head not in ("SELECT", "UPDATE", "DELETE") or not any(t in statement for t in _BIG):
+                continue
+            if isinstance(params, list):  # executemany: one set is enough for a plan
+                params = params[0]
+            prefix = "EXPLAIN QUERY PLAN " if db.dialect.name == "sqlite" else "EXPLAIN "
+            rows = conn.exec_driver_sql(prefix + statement, params).all()
+            out.append((statement, "\n".join(str(row[-1]) for row in rows)))
+    return out
+
+
+def test_an_incremental_derivation_reads_changed_rows_through_indexes(db: Engine, stores) -> None:
+    jira, github = stores
+    jira.write("PROJ", "issues", r.Batch([_jira_issue(n) for n in range(1, 30)]))
+    github.write(
+        "acme/api",
+        "pull_requests",
+        r.Batch([_pull(n, f"PROJ-{n} / PROJ-{n + 100}") for n in range(1, 40)]),
+    )
+    github.write(
+        "acme/api", "commits", r.Batch([_commit(c, f"PROJ-{i} x") for i, c in enumerate("abcd")])
+    )
+    refresh_links(db)
+    day_ago = datetime.now(UTC) - timedelta(days=1)
+    with db.begin() as conn:  # all of it stored long before the look-back
+        for model in (m.Issue, m.PullRequest, m.Commit):
+            conn.execute(model.__table__.update().values(stored_at=day_ago))
+    github.write("acme/api", "pull_requests", r.Batch([_pull(3, "PROJ-4 renamed")]))
+    jira.write("PROJ", "issues", r.Batch([_jira_issue(104)]))
+
+    statements: list[tuple[str, Any]] = []
+
+    def capture(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append((statement, params))
+
+    event.listen(db, "before_cursor_execute", capture)
+    try:
+        report = refresh_links(db)
+    finally:
+        event.remove(db, "before_cursor_execute", capture)
+    assert (report.pull_requests, report.commits, report.resolved) == (1, 0, 1)
+    plans = _plans(db, statements)
+    assert plans
+    full_scan = re.compile(
+        r"^(SCAN (pull_requests|commits|issues|links)\b(?! USING (COVERING )?INDEX))"
+        r"|Seq Scan on (pull_requests|commits|issues|links)\b",
+        re.MULTILINE,
+    )
+    assert not [(s, p) for s, p in plans if full_scan.search(p)]
+    # The changed rows are found by the (source_id, stored_at) indexes.
+    used = "\n".join(p for _, p in plans)
+    for index in ("ix_pull_requests_source_stored", "ix_commits_source_stored",
+                  "ix_issues_source_stored"):  # fmt: skip
+        assert index in used, index
+
+
+def _count_statements(db: Engine, fn: Any) -> int:
+    seen: list[str] = []
+
+    def capture(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    event.listen(db, "before_cursor_execute", capture)
+    try:
+        fn()
+    finally:
+        event.remove(db, "before_cursor_execute", capture)
+    return len(seen)
+
+
+@pytest.mark.parametrize("count", [3, 40])
+def test_people_are_written_in_a_constant_number_of_statements(
+    db: Engine, stores, count: int
+) -> None:
+    jira, github = stores
+
+    def accounts(suffix: str) -> None:
+        jira.write(
+            "PROJ",
+            "users",
+            r.Batch(
+                [
+                    _account(f"j{n}", display_name=f"Person {n}{suffix}",
+                             email=f"p{n}@acme.example", email_verified=True)
+                    for n in range(count)
+                ]
+            ),
+        )  # fmt: skip
+        github.write(
+            "acme/api",
+            "users",
+            r.Batch(
+                [
+                    _account(str(1000 + n), login=f"p{n}-gh", email=f"p{n}@acme.example",
+                             email_verified=True)
+                    for n in range(count)
+                ]
+            ),
+        )  # fmt: skip
+
+    accounts("")
+    created = _count_statements(db, lambda: refresh_people(db))
+    # Every person renamed, and every GitHub account split off by a changed e-mail.
+    accounts(" (renamed)")
+    github.write(
+        "acme/api",
+        "users",
+        r.Batch(
+            [
+                _account(str(1000 + n), login=f"p{n}-gh", email=f"other{n}@acme.example",
+                         email_verified=True, complete=True)
+                for n in range(count)
+            ]
+        ),
+    )  # fmt: skip
+    changed = _count_statements(db, lambda: refresh_people(db))
+    report = refresh_people(db)
+    assert (report.people, report.multi_tool) == (2 * count, 0)
+    assert _people(db)["Person 0 (renamed)"] == {"jira:j0"}
+    # Reads, one INSERT for the new people, one UPDATE each for people and accounts, one
+    # DELETE: the same for 3 people as for 40.
+    assert created <= 6 and changed <= 7, (created, changed)
