@@ -13,12 +13,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -39,6 +40,7 @@ SOURCES, SCOPES = m.table(m.Source), m.table(m.Scope)
 RUNS, CURSORS = m.table(m.SyncRun), m.table(m.SyncCursor)
 ITEM_ERRORS = m.table(m.SyncItemError)
 _LINK_LOCK = threading.Lock()
+_LINK_LOCK_ID = 0x73796E636C  # advisory lock id for link / people derivation
 
 
 def _now() -> datetime:
@@ -127,6 +129,22 @@ class SyncEngine:
             report.link_error = self._derive_links(full)
         return report
 
+    @contextmanager
+    def _cluster_lock(self, key: int) -> Iterator[None]:
+        """A PostgreSQL advisory lock held for the block (nothing to do on SQLite, whose
+        single writer already serialises processes)."""
+        if self.db.dialect.name != "postgresql":
+            yield
+            return
+        with self.db.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                conn.commit()
+
     def _prune_runs(self) -> None:
         """Keep ``sync.keep_runs`` of run history: at a 5-minute interval, 50 scopes and 6
         streams make ~86k rows a day."""
@@ -141,7 +159,9 @@ class SyncEngine:
         """Cross-tool links and people from what the sync stored (incremental)."""
         from syncd.link import refresh
 
-        with _LINK_LOCK:  # one derivation at a time: the daemon syncs sources in parallel
+        # One derivation at a time: in this process (the daemon syncs sources in parallel)
+        # and, on PostgreSQL, across processes (a daemon and a manual `syncd sync`).
+        with _LINK_LOCK, self._cluster_lock(_LINK_LOCK_ID):
             try:
                 result = refresh(self.db, self.settings.people, full=full)
             except SyncdError as exc:
