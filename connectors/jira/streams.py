@@ -487,6 +487,11 @@ class IssuesStream(JiraStream):
                     page_max = updated
                 if state.seen_unchanged(issue_id, updated):
                     continue  # on the boundary and unchanged: stored already
+                if _project_of(raw) not in (None, self.scope_key):
+                    # Read by id (a retry, a stepped-over issue) after it moved: its new
+                    # project's stream reads it, under the right scope (moving bumps
+                    # ``updated``).
+                    continue
                 mapped = map_issue(
                     raw,
                     scope_key=self.scope_key,
@@ -521,6 +526,13 @@ class IssuesStream(JiraStream):
 
 def _id(issue: Any) -> str:
     return str(issue.get("id") or "") if isinstance(issue, dict) else ""
+
+
+def _project_of(raw: dict[str, Any]) -> str | None:
+    fields = raw.get("fields")
+    project = fields.get("project") if isinstance(fields, dict) else None
+    key = project.get("key") if isinstance(project, dict) else None
+    return key if isinstance(key, str) else None
 
 
 def _oldest(issues: list[Any]) -> datetime | None:

@@ -654,3 +654,15 @@ def test_an_issue_a_page_token_stepped_over_is_read_on_its_own(http):
     http.get(f"{p.BASE}/rest/api/3/issue/4", json=same[3])
     batches, _ = run(stream(connector(page_size=3), "issues"), _incremental_cursor(), ctx())
     assert sorted(i.key for i in records_of(batches, Issue)) == [f"PROJ-{n}" for n in range(1, 6)]
+
+
+def test_an_issue_read_by_id_after_it_moved_is_left_to_its_new_project(http):
+    moved = p.cloud_issue("10060", "OPS-9", updated="2024-03-05T13:10:00.000+0000")
+    moved["fields"]["project"] = {"id": "10100", "key": "OPS"}
+    http.get(f"{p.BASE}/rest/api/3/issue/10060", json=moved)
+    http.get(f"{p.BASE}/rest/api/2/myself", json={"accountId": "me", "timeZone": "UTC"})
+    http.post(SEARCH, json={"issues": [], "isLast": True})
+    cursor = _incremental_cursor(retry={"10060": "PROJ-60"})
+    batches, _ = run(stream(connector(), "issues"), cursor, ctx())
+    assert records_of(batches, Issue) == []
+    assert batches[-1].cursor["retry"] == {}
