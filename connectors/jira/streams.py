@@ -23,14 +23,11 @@ Cursors (JSON, one per project and stream):
 
 from __future__ import annotations
 
-import contextvars
 import logging
-import queue
-import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 from connectors.base import Runtime, Stream, StreamContext
 from connectors.jira import jql
@@ -50,14 +47,13 @@ from connectors.jira.mapping import (
     merge_histories,
     parse_datetime,
 )
+from connectors.jira.readahead import read_ahead
 from syncd.errors import FatalError
 from syncd.records import Batch, IssueDeletions, ItemError, Record
 
 log = logging.getLogger("syncd.connectors.jira")
 
 MAX_RETRY = 50  # issues kept for a second reading; more than this is a systemic problem
-
-T = TypeVar("T")
 
 
 @dataclass
@@ -562,57 +558,6 @@ def _newest(issues: list[Any]) -> tuple[datetime | None, int]:
     newest = max(times)
     minute = newest.replace(second=0, microsecond=0)
     return newest, sum(1 for t in times if t >= minute)
-
-
-def read_ahead(pages: Iterator[T], depth: int = 1) -> Iterator[T]:
-    """Iterate ``pages`` in a thread of its own, ``depth`` items ahead of the consumer.
-
-    While the caller maps a page and the engine stores it, the next page is already on its
-    way: the server's time and ours overlap instead of adding up. The producing thread runs
-    in a copy of the caller's context, so requests still count towards the stream's meter.
-    Its errors (StopRequested included) are raised here, in the caller's thread.
-    """
-    handoff: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
-    closed = threading.Event()
-
-    def put(item: tuple[str, Any]) -> bool:
-        while not closed.is_set():
-            try:
-                handoff.put(item, timeout=0.2)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for page in pages:
-                if not put(("page", page)):
-                    return
-            put(("end", None))
-        except BaseException as exc:  # handed over: the consumer raises it
-            put(("error", exc))
-        finally:
-            close = getattr(pages, "close", None)
-            if close is not None:
-                close()
-
-    worker = threading.Thread(
-        target=contextvars.copy_context().run, args=(produce,), name="jira-read-ahead", daemon=True
-    )
-    worker.start()
-    try:
-        while True:
-            kind, value = handoff.get()
-            if kind == "page":
-                yield value
-            elif kind == "end":
-                return
-            else:
-                raise value
-    finally:
-        closed.set()
-        worker.join(timeout=60)
 
 
 class _IssueCursor:

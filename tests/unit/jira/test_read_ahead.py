@@ -8,7 +8,7 @@ import time
 import pytest
 
 from connectors.http import RequestMeter, _meter
-from connectors.jira.streams import read_ahead
+from connectors.jira.readahead import read_ahead
 from syncd.errors import TransientError
 
 
