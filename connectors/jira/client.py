@@ -29,7 +29,7 @@ import urllib3
 from jira import JIRA
 from requests.adapters import HTTPAdapter
 
-from connectors.http import HttpPolicy, RequestBudget, retry_after_seconds
+from connectors.http import HttpPolicy, RequestBudget, retry_after_seconds, safe_url
 from connectors.jira.config import JiraSourceConfig
 from connectors.jira.mapping import FieldIds, discover_fields
 from syncd.errors import ConfigError, FatalError, NotFound, StopRequested, TransientError
@@ -212,6 +212,12 @@ class JiraClient:
                     # Retry-After matter, its body does not.
                     response._content = b""
                 self._flight.observe(response)
+            if response.status_code == 410 and path == "/rest/api/2/search":
+                raise ConfigError(
+                    f"source {self.source!r}: {safe_url(url)} answered 410 Gone: Jira Cloud "
+                    'removed that search; this site is Cloud: set deployment = "cloud" '
+                    '(or "auto") and authenticate with email + API token'
+                )
             return response
 
         response = self.policy.call(send, json_body=True)

@@ -347,3 +347,14 @@ def test_data_center_paging_gives_up_loudly_when_results_never_settle(http):
     client = make_client(url=DC, email=None, deployment="datacenter")
     with pytest.raises(TransientError, match="kept moving"):
         list(client.search("q", fields=["id"], changelog=False, page_size=3))
+
+
+def test_a_cloud_site_configured_as_data_center_says_so(http):
+    http.post(
+        f"{BASE}/rest/api/2/search",
+        status=410,
+        json={"errorMessages": ["The requested API has been removed. Please migrate."]},
+    )
+    client = make_client(deployment="datacenter")
+    with pytest.raises(ConfigError, match='set deployment = "cloud"'):
+        list(client.search("project = PROJ", fields=["id"], changelog=False, page_size=10))
