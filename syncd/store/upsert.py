@@ -25,6 +25,7 @@ from sqlalchemy import (
     Date,
     String,
     Table,
+    and_,
     any_,
     bindparam,
     case,
@@ -72,6 +73,7 @@ def upsert(
     ignore_in_compare: Sequence[str] = ("stored_at",),
     keep_known: Sequence[str] = (),
     follows: Mapping[str, str] | None = None,
+    newer: str | None = None,
 ) -> None:
     """Insert ``rows`` or update the existing ones whose content differs.
 
@@ -80,7 +82,8 @@ def upsert(
     NULL: a record that does not know a value (an e-mail hidden in one payload, shown in
     another) keeps the stored one. ``follows`` ties a column to a ``keep_known`` one: it
     keeps its stored value whenever that column is unknown (``email_verified`` goes with
-    ``email``).
+    ``email``). With ``newer`` (a timestamp column) a stored row is only replaced by one
+    at least as new.
     """
     if not rows:
         return
@@ -95,6 +98,7 @@ def upsert(
         tuple(keep_known),
         "update",
         tuple(sorted((follows or {}).items())),
+        newer,
     )
     _execute(conn, shape, rows)
 
@@ -128,9 +132,11 @@ class _Shape:
         keep_known: tuple[str, ...],
         on_conflict: str,
         follows: tuple[tuple[str, str], ...] = (),
+        newer: str | None = None,
     ) -> None:
         self.table = table
         self.follows = follows
+        self.newer = newer
         # The compiled INSERT lists columns in table order; values must follow it.
         self.columns = tuple(c.name for c in table.columns if c.name in columns)
         if len(self.columns) != len(columns):
@@ -150,6 +156,7 @@ class _Shape:
             keep_known,
             on_conflict,
             follows,
+            newer,
         )
 
     def statement(self, dialect_name: str) -> Any:
@@ -171,13 +178,17 @@ class _Shape:
                 (stmt.excluded[leader].is_(None), table.c[column]), else_=stmt.excluded[column]
             )
         compared = [c for c in updatable if c not in self.ignore_in_compare]
+        changed = (
+            or_(*(table.c[c].is_distinct_from(new[c]) for c in compared)) if compared else None
+        )
+        if self.newer is not None:
+            not_older = stmt.excluded[self.newer] >= table.c[self.newer]
+            changed = not_older if changed is None else and_(not_older, changed)
         return stmt.on_conflict_do_update(
             index_elements=list(self.key),
             index_where=self.index_where,
             set_=new,
-            where=or_(*(table.c[c].is_distinct_from(new[c]) for c in compared))
-            if compared
-            else None,
+            where=changed,
         )
 
 

@@ -304,7 +304,11 @@ class _BatchWrite:
                     "stored_at": self.now,
                 }
             )
-        upsert(self.conn, ISSUES, rows, ("source_id", "external_id"))
+        renamed = self._key_changes(issues)
+        # An older read (a page of the old project, fetched just before a move) never
+        # overwrites a newer one.
+        upsert(self.conn, ISSUES, rows, ("source_id", "external_id"), newer="updated_at")
+        self._follow_renames(renamed)
         ids = id_map(
             self.conn,
             ISSUES,
@@ -319,6 +323,39 @@ class _BatchWrite:
         )
         self._resolve_link_targets(ids)
         return [i.key for i in issues]
+
+    def _key_changes(self, issues: Sequence[r.Issue]) -> dict[str, str]:
+        """{old key: new key} for stored issues that arrive under another key (moved)."""
+        incoming = {i.external_id: i.key for i in issues}
+        stored = self.conn.execute(
+            select(ISSUES.c.external_id, ISSUES.c.key, ISSUES.c.updated_at).where(
+                ISSUES.c.source_id == self.source_id,
+                self._one_of(ISSUES.c.external_id, list(incoming)),
+            )
+        )
+        newest = {i.external_id: i.updated_at for i in issues}
+        return {
+            key: incoming[external_id]
+            for external_id, key, updated_at in stored
+            if key != incoming[external_id] and newest[external_id] >= updated_at
+        }
+
+    def _follow_renames(self, renamed: dict[str, str]) -> None:
+        """Keys written elsewhere follow a moved issue: links pointing at it, and the parent
+        and epic keys of its children (Jira does not touch those issues, so they are not
+        read again)."""
+        for old, new in renamed.items():
+            for column in (ISSUES.c.parent_key, ISSUES.c.epic_key):
+                self.conn.execute(
+                    update(ISSUES)
+                    .where(ISSUES.c.source_id == self.source_id, column == old)
+                    .values({column.name: new, "stored_at": self.now})
+                )
+            self.conn.execute(
+                update(LINKS)
+                .where(LINKS.c.source_id == self.source_id, LINKS.c.to_issue_key == old)
+                .values(to_issue_key=new, stored_at=self.now)
+            )
 
     def _issue_links(self, issues: Sequence[r.Issue], ids: dict[str, int]) -> None:
         targets = id_map(
@@ -498,13 +535,25 @@ class _BatchWrite:
             for row in stored
             if row.deleted_at is not None and row.external_id in d.present_external_ids
         ]
-        for ids, value in ((gone, d.observed_at), (back, None)):
-            if ids:
-                self.conn.execute(
-                    update(ISSUES)
-                    .where(self._one_of(ISSUES.c.id, ids))
-                    .values(deleted_at=value, stored_at=self.now)
+        # The conditions are repeated in the UPDATEs: another scope's thread may have
+        # moved an issue here or away, or stored a newer version, since the select.
+        if gone:
+            self.conn.execute(
+                update(ISSUES)
+                .where(
+                    self._one_of(ISSUES.c.id, gone),
+                    ISSUES.c.scope_id == scope_id,
+                    ISSUES.c.deleted_at.is_(None),
+                    ISSUES.c.updated_at <= d.observed_at,
                 )
+                .values(deleted_at=d.observed_at, stored_at=self.now)
+            )
+        if back:
+            self.conn.execute(
+                update(ISSUES)
+                .where(self._one_of(ISSUES.c.id, back), ISSUES.c.scope_id == scope_id)
+                .values(deleted_at=None, stored_at=self.now)
+            )
 
     def pull_requests(self, pulls: Sequence[r.PullRequest]) -> list[str]:
         if not pulls:

@@ -317,3 +317,32 @@ def test_foreign_keys_stay_enforced_outside_batch_writes(db: Engine) -> None:
     with db.connect() as conn:
         assert conn.execute(select(m.Issue.id)).all() == []
         assert conn.execute(select(m.Account.id)).all() == []
+
+
+def test_an_older_read_never_overwrites_a_newer_one(db: Engine) -> None:
+    w = _source(db, scopes=("PROJ", "OPS"))
+    newer = _issue(5, key="OPS-1", scope_key="OPS", updated_at=T0 + timedelta(minutes=5))
+    w.write("OPS", "issues", r.Batch(records=[newer]))
+    w.write("PROJ", "issues", r.Batch(records=[_issue(5)]))  # read before the move
+    with db.connect() as conn:
+        assert conn.execute(select(m.Issue.key, m.Issue.updated_at)).one() == (
+            "OPS-1",
+            T0 + timedelta(minutes=5),
+        )
+
+
+def test_keys_written_elsewhere_follow_a_moved_issue(db: Engine) -> None:
+    w = _source(db, scopes=("PROJ", "OPS"))
+    epic = _issue(1, type="epic")
+    child = _issue(2, epic_key="PROJ-1", parent_key="PROJ-1")
+    blocked = _issue(
+        3, links=(r.IssueLinkRef("77", "blocked_by", "is blocked by", "1001", "PROJ-1"),)
+    )
+    w.write("PROJ", "issues", r.Batch(records=[epic, child, blocked]))
+    moved = replace(epic, key="OPS-9", scope_key="OPS", updated_at=T0 + timedelta(minutes=1))
+    w.write("OPS", "issues", r.Batch(records=[moved]))
+    with db.connect() as conn:
+        assert conn.execute(
+            select(m.Issue.epic_key, m.Issue.parent_key).where(m.Issue.key == "PROJ-2")
+        ).one() == ("OPS-9", "OPS-9")
+        assert conn.execute(select(m.IssueLink.to_issue_key)).scalar_one() == "OPS-9"
