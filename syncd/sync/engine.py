@@ -106,6 +106,7 @@ class SyncEngine:
         self.clock = clock
         self.redact = Redactor(secret_values(settings))
         self._budgets: dict[str, RequestBudget] = {}
+        self._pruned_at = float("-inf")
         self._budgets_lock = threading.Lock()
 
     # -- public --------------------------------------------------------------------------
@@ -148,6 +149,10 @@ class SyncEngine:
     def _prune_runs(self) -> None:
         """Keep ``sync.keep_runs`` of run history: at a 5-minute interval, 50 scopes and 6
         streams make ~86k rows a day."""
+        now = time.monotonic()
+        if now - self._pruned_at < 3600:  # hourly is plenty, and keeps ticks cheap
+            return
+        self._pruned_at = now
         cutoff = self.clock() - self.settings.sync.keep_runs
         try:
             with self.db.begin() as conn:

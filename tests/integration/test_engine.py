@@ -236,3 +236,17 @@ def test_a_secret_echoed_in_an_error_is_masked_before_it_is_stored(
         stored = conn.execute(select(m.SyncRun.error)).scalar_one()
         cursor_error = conn.execute(select(m.SyncCursor.last_error)).scalar_one()
     assert "s3cret-token" not in stored and "s3cret-token" not in cursor_error
+
+
+def test_run_history_older_than_keep_runs_is_pruned(db: Engine, database_url: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    engine = engine_for(db, database_url)
+    engine.sync()
+    old = datetime.now(UTC) - timedelta(days=30)
+    with db.begin() as conn:
+        conn.execute(m.table(m.SyncRun).update().values(started_at=old, finished_at=old))
+    engine_for(db, database_url).sync()  # a new engine: the hourly pruning is due
+    with db.connect() as conn:
+        starts = conn.execute(select(m.SyncRun.started_at)).scalars().all()
+    assert len(starts) == 1 and starts[0] > old + timedelta(days=29)
