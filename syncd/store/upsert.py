@@ -54,6 +54,11 @@ def dedupe(rows: Sequence[dict[str, Any]], key: Sequence[str]) -> Sequence[dict[
     return list(dict(zip(keys, rows, strict=True)).values())
 
 
+def insert_for(dialect_name: str, table: Table) -> Any:
+    """The dialect's INSERT, the one that has ``on_conflict_do_*``."""
+    return postgresql.insert(table) if dialect_name == "postgresql" else sqlite.insert(table)
+
+
 def _in_key_order(rows: Sequence[dict[str, Any]], key: Sequence[str]) -> Sequence[dict[str, Any]]:
     """Rows sorted by their conflict key, so concurrent transactions lock shared rows (the
     same accounts seen by two repositories) in the same order instead of deadlocking."""
@@ -161,7 +166,7 @@ class _Shape:
 
     def statement(self, dialect_name: str) -> Any:
         table = self.table
-        stmt = postgresql.insert(table) if dialect_name == "postgresql" else sqlite.insert(table)
+        stmt = insert_for(dialect_name, table)
         updatable = [c for c in self.columns if c not in self.key]
         if self.on_conflict == "nothing" or not updatable:
             return stmt.on_conflict_do_nothing(

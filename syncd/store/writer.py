@@ -18,13 +18,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random
 
 from syncd import records as r
 from syncd.store import models as m
-from syncd.store.upsert import id_map, insert_missing, one_of, upsert
+from syncd.store.upsert import id_map, insert_for, insert_missing, one_of, upsert
 
 SCOPES, ACCOUNTS, ISSUES = m.table(m.Scope), m.table(m.Account), m.table(m.Issue)
 CHANGES, LINKS, SPRINTS = m.table(m.IssueChange), m.table(m.IssueLink), m.table(m.Sprint)
@@ -666,7 +665,6 @@ class _BatchWrite:
     def item_errors(self, errors: Sequence[r.ItemError]) -> None:
         if not errors:
             return
-        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
         rows = [
             {
                 "source_id": self.source_id,
@@ -682,7 +680,7 @@ class _BatchWrite:
             for e in errors
         ]
         for row in rows:  # few by nature; each may conflict with an earlier run's
-            stmt = dialect.insert(ITEM_ERRORS).values(row)
+            stmt = insert_for(self.conn.dialect.name, ITEM_ERRORS).values(row)
             stmt = stmt.on_conflict_do_update(
                 index_elements=["source_id", "scope_key", "stream", "item"],
                 set_={

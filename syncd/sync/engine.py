@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, delete, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.base import Connector, Runtime, SourceConfig, Stream, StreamContext, discover
@@ -30,7 +29,7 @@ from syncd.errors import AuthError, ConfigError, StopRequested, SyncdError
 from syncd.secrets import Redactor, secret_values
 from syncd.store import models as m
 from syncd.store.db import describe_db_error
-from syncd.store.upsert import insert_missing
+from syncd.store.upsert import insert_for, insert_missing
 from syncd.store.writer import BatchWriter
 from syncd.sync.progress import NullProgress, Progress
 
@@ -449,9 +448,8 @@ class SyncEngine:
             values |= {"last_success_at": now, "last_error": None, "last_error_at": None}
         elif result.status != "stopped":
             values |= {"last_error": result.error, "last_error_at": now}
-        dialect = postgresql if self.db.dialect.name == "postgresql" else sqlite
         with self.db.begin() as conn:
-            stmt = dialect.insert(CURSORS).values(
+            stmt = insert_for(self.db.dialect.name, CURSORS).values(
                 source_id=source_id, scope_key=scope, stream=stream, cursor=None, **values
             )
             conn.execute(
